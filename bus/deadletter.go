@@ -1,0 +1,51 @@
+package bus
+
+import (
+	"slices"
+	"time"
+)
+
+// DeadLetter records a delivery that failed: which envelope, to which handler, why, on which
+// attempt. The envelope is the one the handler saw (upcast, if it was).
+type DeadLetter struct {
+	Envelope       *Envelope
+	Subscriber     string
+	SubscriptionID uint64
+	Pattern        string
+	Reason         string
+	Attempt        int
+	At             time.Time
+	Err            error
+}
+
+func (b *Bus) deadLetter(dl DeadLetter) {
+	b.stats.deadLettered.Add(1)
+	b.mu.Lock()
+	if len(b.dead) >= b.opts.DeadLetterLimit {
+		// evict a tenth at once so a storm of failures costs amortised O(1) per letter
+		n := max(len(b.dead)-b.opts.DeadLetterLimit+1, b.opts.DeadLetterLimit/10)
+		b.dead = slices.Delete(b.dead, 0, n)
+		b.stats.deadEvicted.Add(uint64(n))
+	}
+	b.dead = append(b.dead, dl)
+	b.mu.Unlock()
+	b.emit(TraceEvent{Kind: TraceDeadLettered, At: dl.At, Env: dl.Envelope, App: dl.Subscriber, Topic: dl.Envelope.Topic,
+		SubscriptionID: dl.SubscriptionID, Pattern: dl.Pattern, Attempt: dl.Attempt, Reason: dl.Reason, Err: dl.Err})
+}
+
+// DeadLetters returns the dead letters held in memory, oldest first.
+func (b *Bus) DeadLetters() []DeadLetter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.dead)
+}
+
+// TakeDeadLetters removes and returns the dead letters held in memory: a dead-letter store
+// takes ownership of them this way.
+func (b *Bus) TakeDeadLetters() []DeadLetter {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := b.dead
+	b.dead = nil
+	return out
+}

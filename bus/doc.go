@@ -1,0 +1,55 @@
+// Package bus is MFE Lab's in-process publish/subscribe bus: the one channel through which
+// the simulated microfrontends talk, built so every exchange can be watched, stepped,
+// recorded and reproduced.
+//
+// # Topics
+//
+// A topic is one or more `.`-separated segments of [A-Za-z0-9_-], at most 255 bytes and 32
+// segments. A subscription pattern may use `+` for exactly one segment and, as its last
+// segment only, `#` for zero or more segments: `cart.#` matches `cart` and `cart.item.added`,
+// `#` matches everything. Publishing to a pattern or to a malformed topic returns a
+// *TopicError (errors.Is ErrInvalidTopic); nothing is dropped silently.
+//
+// Subscriptions live in a trie with one node per segment and dedicated `+` and `#` children,
+// so matching costs O(depth) whatever the number of subscriptions.
+//
+// # Time and the loop
+//
+// Publish never runs handlers. It validates, stamps and records the envelope, then schedules
+// one delivery event per matching subscription at now + the subscriber app's latency. The
+// loop runs events in (bus time, scheduling order): Step runs one, RunUntilIdle all,
+// RunFor/RunUntil up to a bus time; a Realtime driver paces them by the wall clock. Timers
+// (After, Post) are events too. Bus time moves only when events run or a driver lets it
+// flow; nothing reads the wall clock, and IDs and Rand streams come from Options.Seed, so
+// the same inputs and seed give the same envelopes and trace, byte for byte.
+//
+// # Ordering
+//
+//   - Seq is bus-wide and gap-free in publish order; a rejected publish takes no Seq.
+//   - The handlers of one publish run in subscription order (Subscription.ID), unless
+//     their apps have different latencies, in which case bus time decides.
+//   - A message published by a handler is delivered after every delivery already due at
+//     the same bus time: breadth-first, like a queue, not a nested call.
+//   - Subscriptions see messages published after they subscribe, plus any they replay.
+//     Unsubscribing cancels deliveries already scheduled; each shows as skipped.
+//
+// # Concurrency
+//
+// Publish, Subscribe, Unsubscribe, Stats and History are safe from any goroutine. Handlers
+// and timers run on the loop, one at a time, on whichever goroutine drives it (Step or the
+// Realtime driver; the loop lock keeps them apart). Tap functions are called one at a time
+// in event order, often with the bus locked: they must be quick and must not call the bus.
+//
+// # Failure
+//
+// A handler that returns an error or panics fails only its own delivery: the bus emits a
+// handler-failed trace event, records a DeadLetter (envelope, handler, reason, attempt) and
+// carries on with the other handlers. Publish errors are typed: *TopicError, *PayloadError,
+// *ACLError, *RateLimitError, *ContractError; each is also a rejected (or rate-limited) trace
+// event, the bus's diagnostics.
+//
+// # Middleware
+//
+// Middleware wraps handlers. Bus-wide middleware (Use) wraps every handler, the first added
+// outermost; a subscription's own middleware (WithMiddleware) sits inside the bus-wide chain.
+package bus

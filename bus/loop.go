@@ -1,0 +1,219 @@
+package bus
+
+import (
+	"time"
+)
+
+type eventKind uint8
+
+const (
+	evDelivery eventKind = iota + 1
+	evTimer
+)
+
+// event is one thing the loop will do: deliver an envelope to a subscription, or fire a
+// timer. Events run in (at, seq) order: bus time first, then the order they were scheduled.
+type event struct {
+	at      int64
+	seq     uint64
+	kind    eventKind
+	replay  bool
+	attempt int
+	env     *Envelope
+	sub     *Subscription
+	tc      *topicCounter
+	timer   *Timer
+}
+
+func (e *event) before(o *event) bool {
+	return e.at < o.at || (e.at == o.at && e.seq < o.seq)
+}
+
+// eventQueue is a binary min-heap of events by value: scheduling allocates nothing once the
+// backing array has grown.
+type eventQueue struct {
+	h   []event
+	seq uint64
+}
+
+func (q *eventQueue) push(e event) {
+	q.seq++
+	e.seq = q.seq
+	q.h = append(q.h, e)
+	i := len(q.h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.h[i].before(&q.h[p]) {
+			break
+		}
+		q.h[i], q.h[p] = q.h[p], q.h[i]
+		i = p
+	}
+}
+
+func (q *eventQueue) pop() (event, bool) {
+	n := len(q.h)
+	if n == 0 {
+		return event{}, false
+	}
+	top := q.h[0]
+	last := n - 1
+	q.h[0] = q.h[last]
+	q.h[last] = event{} // drop references for the GC
+	q.h = q.h[:last]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= last {
+			break
+		}
+		m := l
+		if r := l + 1; r < last && q.h[r].before(&q.h[l]) {
+			m = r
+		}
+		if !q.h[m].before(&q.h[i]) {
+			break
+		}
+		q.h[i], q.h[m] = q.h[m], q.h[i]
+		i = m
+	}
+	return top, true
+}
+
+func (q *eventQueue) peek() (*event, bool) {
+	if len(q.h) == 0 {
+		return nil, false
+	}
+	return &q.h[0], true
+}
+
+// Step runs the next event (one delivery or one timer), moving bus time to it. It reports
+// whether there was one.
+func (b *Bus) Step() bool {
+	b.loopMu.Lock()
+	defer b.loopMu.Unlock()
+	return b.stepLocked()
+}
+
+func (b *Bus) stepLocked() bool {
+	b.mu.Lock()
+	ev, ok := b.queue.pop()
+	if ok {
+		b.setNow(ev.at)
+	}
+	b.mu.Unlock()
+	if !ok {
+		return false
+	}
+	switch ev.kind {
+	case evDelivery:
+		b.deliver(&ev)
+	case evTimer:
+		ev.timer.fire()
+	}
+	return true
+}
+
+// RunUntilIdle runs events until none is left, including those the handlers schedule, and
+// returns how many ran. A handler that keeps publishing to itself keeps it running.
+func (b *Bus) RunUntilIdle() int {
+	b.loopMu.Lock()
+	defer b.loopMu.Unlock()
+	n := 0
+	for b.stepLocked() {
+		n++
+	}
+	return n
+}
+
+// RunFor runs every event due within d of bus time from now, then sets bus time to now+d.
+func (b *Bus) RunFor(d time.Duration) int {
+	return b.RunUntil(b.Now().Add(d))
+}
+
+// RunUntil runs every event due at or before t, then sets bus time to t (if later).
+func (b *Bus) RunUntil(t time.Time) int {
+	target := int64(t.Sub(b.epoch))
+	b.loopMu.Lock()
+	defer b.loopMu.Unlock()
+	n := 0
+	for {
+		b.mu.Lock()
+		next, ok := b.queue.peek()
+		due := ok && next.at <= target
+		if !due {
+			b.setNow(target)
+			b.mu.Unlock()
+			return n
+		}
+		b.mu.Unlock()
+		b.stepLocked()
+		n++
+	}
+}
+
+// Pending is the number of scheduled events (deliveries and timers).
+func (b *Bus) Pending() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queue.h)
+}
+
+// NextAt is the bus time of the next scheduled event, if any.
+func (b *Bus) NextAt() (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ev, ok := b.queue.peek()
+	if !ok {
+		return time.Time{}, false
+	}
+	return b.epoch.Add(time.Duration(ev.at)), true
+}
+
+// Timer is a function scheduled on the loop by After.
+type Timer struct {
+	b       *Bus
+	fn      func()
+	stopped bool // guarded by b.mu
+	fired   bool // guarded by b.mu
+}
+
+// After schedules fn to run on the loop once d of bus time has passed (d <= 0 means as soon
+// as the events already due now have run). Patterns build timeouts, backoff and breaker
+// windows on it, so they all run in bus time.
+func (b *Bus) After(d time.Duration, fn func()) *Timer {
+	if d < 0 {
+		d = 0
+	}
+	t := &Timer{b: b, fn: fn}
+	b.mu.Lock()
+	b.queue.push(event{at: b.now + int64(d), kind: evTimer, timer: t})
+	b.mu.Unlock()
+	b.nudge()
+	return t
+}
+
+// Post runs fn on the loop after the events already due now: the safe way for another
+// goroutine (the UI) to change state the loop owns.
+func (b *Bus) Post(fn func()) *Timer { return b.After(0, fn) }
+
+// Stop cancels the timer. It reports whether it stopped it before it fired.
+func (t *Timer) Stop() bool {
+	t.b.mu.Lock()
+	defer t.b.mu.Unlock()
+	if t.fired || t.stopped {
+		return false
+	}
+	t.stopped = true
+	return true
+}
+
+func (t *Timer) fire() {
+	t.b.mu.Lock()
+	run := !t.stopped && !t.fired
+	t.fired = true
+	t.b.mu.Unlock()
+	if run {
+		t.fn()
+	}
+}

@@ -1,0 +1,195 @@
+package bus
+
+import (
+	"encoding/json"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"time"
+)
+
+// TraceKind says what happened in a TraceEvent.
+type TraceKind uint8
+
+// Trace kinds. Every publish attempt ends in exactly one of Published, Rejected or
+// RateLimited; every scheduled delivery in Delivered (then possibly HandlerFailed and
+// DeadLettered) or Skipped.
+const (
+	TracePublished TraceKind = iota + 1
+	TraceDelivered
+	TraceRejected
+	TraceHandlerFailed
+	TraceDeadLettered
+	TraceRateLimited
+	TraceSkipped
+	TraceContractWarning
+)
+
+var traceKindNames = [...]string{
+	TracePublished:       "published",
+	TraceDelivered:       "delivered",
+	TraceRejected:        "rejected",
+	TraceHandlerFailed:   "handler-failed",
+	TraceDeadLettered:    "dead-lettered",
+	TraceRateLimited:     "rate-limited",
+	TraceSkipped:         "skipped",
+	TraceContractWarning: "contract-warning",
+}
+
+func (k TraceKind) String() string {
+	if int(k) < len(traceKindNames) && traceKindNames[k] != "" {
+		return traceKindNames[k]
+	}
+	return "unknown"
+}
+
+// MarshalText renders the kind's name.
+func (k TraceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// TraceEvent is one observable step of the bus. The UI draws them, the history recorder
+// stores them, tests assert on them.
+type TraceEvent struct {
+	Kind TraceKind `json:"kind"`
+	At   time.Time `json:"at"`
+	// Env is the envelope concerned; nil when a publish was rejected before it became one.
+	Env *Envelope `json:"-"`
+	// App is the publisher for Published, Rejected and RateLimited, the subscriber
+	// otherwise.
+	App            string `json:"app"`
+	Topic          string `json:"topic"`
+	SubscriptionID uint64 `json:"sub,omitempty"`
+	Pattern        string `json:"pattern,omitempty"`
+	Attempt        int    `json:"attempt,omitempty"`
+	Replay         bool   `json:"replay,omitempty"`
+	UpcastFrom     string `json:"upcastFrom,omitempty"`
+	Reason         string `json:"reason,omitempty"`
+	Err            error  `json:"-"`
+}
+
+// MarshalJSON adds the envelope's sequence number and ID, which identify it in a log.
+func (e TraceEvent) MarshalJSON() ([]byte, error) {
+	type plain TraceEvent
+	out := struct {
+		plain
+		Seq uint64 `json:"seq,omitempty"`
+		ID  string `json:"id,omitempty"`
+	}{plain: plain(e)}
+	if e.Env != nil {
+		out.Seq = e.Env.Seq
+		out.ID = e.Env.ID.String()
+	}
+	return json.Marshal(out)
+}
+
+type tap struct{ fn func(TraceEvent) }
+
+// Tap calls fn for every trace event from now on, in the order they happen, one call at a
+// time. fn runs on the goroutine that caused the event (often with the bus locked), so it
+// must be quick and must not call back into the bus: hand the event to your own goroutine
+// or buffer it. The returned func removes the tap.
+func (b *Bus) Tap(fn func(TraceEvent)) (cancel func()) {
+	t := &tap{fn: fn}
+	b.tapMu.Lock()
+	var cur []*tap
+	if p := b.taps.Load(); p != nil {
+		cur = *p
+	}
+	next := append(slices.Clip(cur), t)
+	b.taps.Store(&next)
+	b.tapMu.Unlock()
+	return func() {
+		b.tapMu.Lock()
+		defer b.tapMu.Unlock()
+		if p := b.taps.Load(); p != nil {
+			next := slices.DeleteFunc(slices.Clone(*p), func(x *tap) bool { return x == t })
+			b.taps.Store(&next)
+		}
+	}
+}
+
+func (b *Bus) hasTaps() bool {
+	p := b.taps.Load()
+	return p != nil && len(*p) > 0
+}
+
+func (b *Bus) emit(e TraceEvent) {
+	p := b.taps.Load()
+	if p == nil || len(*p) == 0 {
+		return
+	}
+	b.tapMu.Lock()
+	defer b.tapMu.Unlock()
+	for _, t := range *b.taps.Load() {
+		t.fn(e)
+	}
+}
+
+// counters are the bus-wide statistics, atomics so the loop and publishers update them
+// without taking the bus lock.
+type counters struct {
+	published, delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped atomic.Uint64
+}
+
+type topicCounter struct {
+	published, delivered atomic.Uint64
+}
+
+// maxTrackedTopics bounds the per-topic statistics map; topics beyond it are counted under
+// OtherTopics so a load test with unbounded topic names cannot grow memory without limit.
+const maxTrackedTopics = 4096
+
+// OtherTopics is the key under which topics past the tracking limit are counted.
+const OtherTopics = "(other)"
+
+func (b *Bus) topicCounterLocked(topic string) *topicCounter {
+	if tc := b.topics[topic]; tc != nil {
+		return tc
+	}
+	if len(b.topics) >= maxTrackedTopics {
+		topic = OtherTopics
+		if tc := b.topics[topic]; tc != nil {
+			return tc
+		}
+	}
+	tc := &topicCounter{}
+	b.topics[topic] = tc
+	return tc
+}
+
+// Stats is a snapshot of the bus counters.
+type Stats struct {
+	Published, Delivered, Rejected, RateLimited, HandlerFailures uint64
+	DeadLettered, DeadLettersEvicted, Skipped                    uint64
+	Pending, Subscriptions                                       int
+	Apps                                                         map[string]AppStats
+	Topics                                                       []TopicStats // by topic name
+}
+
+// TopicStats counts one topic.
+type TopicStats struct {
+	Topic                string
+	Published, Delivered uint64
+}
+
+// Stats returns a snapshot of the counters.
+func (b *Bus) Stats() Stats {
+	st := Stats{
+		Published: b.stats.published.Load(), Delivered: b.stats.delivered.Load(),
+		Rejected: b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
+		HandlerFailures: b.stats.failed.Load(), DeadLettered: b.stats.deadLettered.Load(),
+		DeadLettersEvicted: b.stats.deadEvicted.Load(), Skipped: b.stats.skipped.Load(),
+		Apps: make(map[string]AppStats),
+	}
+	b.mu.Lock()
+	st.Pending = len(b.queue.h)
+	st.Subscriptions = b.trie.count
+	for name, a := range b.apps {
+		st.Apps[name] = a.Stats()
+	}
+	for name, tc := range b.topics {
+		st.Topics = append(st.Topics, TopicStats{Topic: name, Published: tc.published.Load(), Delivered: tc.delivered.Load()})
+	}
+	b.mu.Unlock()
+	sort.Slice(st.Topics, func(i, j int) bool { return st.Topics[i].Topic < st.Topics[j].Topic })
+	return st
+}
