@@ -47,7 +47,8 @@ type App struct {
 
 	latency atomic.Int64
 
-	published, received, failures atomic.Uint64
+	published          uint64 // guarded by bus.mu: publishes already hold it
+	received, failures atomic.Uint64
 }
 
 // Register adds an app. Patterns are validated; a duplicate name is an error.
@@ -193,5 +194,8 @@ type AppStats struct {
 
 // Stats returns the app's counters.
 func (a *App) Stats() AppStats {
-	return AppStats{Published: a.published.Load(), Received: a.received.Load(), Failures: a.failures.Load()}
+	a.bus.mu.Lock()
+	published := a.published
+	a.bus.mu.Unlock()
+	return AppStats{Published: published, Received: a.received.Load(), Failures: a.failures.Load()}
 }

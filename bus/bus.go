@@ -45,8 +45,9 @@ const (
 // Bus is an in-process publish/subscribe bus driven by a discrete-event loop. See the
 // package documentation for its ordering, concurrency and error rules.
 type Bus struct {
-	opts  Options
-	epoch time.Time
+	opts    Options
+	epoch   time.Time
+	epochMS int64 // epoch in Unix milliseconds, for IDs
 
 	// loopMu is held by whoever runs events (Step and friends, or the real-time driver),
 	// so exactly one goroutine runs handlers at a time.
@@ -62,9 +63,12 @@ type Bus struct {
 	apps      map[string]*App
 	appOrder  []*App
 	queue     eventQueue
+	batch     []event // reused by the loop (guarded by loopMu, not mu)
 	scratch   []*Subscription
 	ring      ring
 	topics    map[string]*topicCounter
+	lastTopic string
+	lastTC    *topicCounter
 	mw        []Middleware
 	mwGen     atomic.Uint64
 	dead      []DeadLetter
@@ -96,12 +100,13 @@ func New(opts Options) *Bus {
 		opts.DeadLetterLimit = defaultDeadLetterLimit
 	}
 	b := &Bus{
-		opts:   opts,
-		epoch:  opts.Epoch.UTC(),
-		ids:    newIDGen(opts.Seed),
-		apps:   make(map[string]*App),
-		topics: make(map[string]*topicCounter),
-		wake:   make(chan struct{}, 1),
+		opts:    opts,
+		epoch:   opts.Epoch.UTC(),
+		epochMS: opts.Epoch.UnixMilli(),
+		ids:     newIDGen(opts.Seed),
+		apps:    make(map[string]*App),
+		topics:  make(map[string]*topicCounter),
+		wake:    make(chan struct{}, 1),
 	}
 	b.ring.init(opts.RetainMax)
 	b.contracts = newContracts(b, opts.Contracts)

@@ -2,7 +2,6 @@ package bus
 
 import (
 	"math/rand/v2"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -20,8 +19,8 @@ func newIDGen(seed uint64) *idGen {
 	return &idGen{rng: rand.NewPCG(seed, 0x6d66656c61622d69)} // "mfelab-i"
 }
 
-func (g *idGen) next(now time.Time) uuid.UUID {
-	ms := now.UnixMilli()
+// next returns the ID for a publish at ms milliseconds since the Unix epoch.
+func (g *idGen) next(ms int64) uuid.UUID {
 	if ms == g.lastMS {
 		g.seqMS++
 	} else {

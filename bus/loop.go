@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"math"
 	"time"
 )
 
@@ -105,13 +106,51 @@ func (b *Bus) stepLocked() bool {
 	if !ok {
 		return false
 	}
+	b.run(&ev)
+	return true
+}
+
+func (b *Bus) run(ev *event) {
 	switch ev.kind {
 	case evDelivery:
-		b.deliver(&ev)
+		b.deliver(ev)
 	case evTimer:
 		ev.timer.fire()
 	}
-	return true
+}
+
+// maxBatch bounds how many events one lock acquisition takes off the queue.
+const maxBatch = 256
+
+// runBatchLocked runs the events due at the earliest scheduled bus time, if it is no later
+// than until, taking them off the queue under one lock. Running them as a batch keeps the
+// order: whatever they schedule is due at the same time with a later sequence, or later.
+// It returns how many ran. Caller holds loopMu.
+func (b *Bus) runBatchLocked(until int64) int {
+	b.mu.Lock()
+	head, ok := b.queue.peek()
+	if !ok || head.at > until {
+		b.mu.Unlock()
+		return 0
+	}
+	at := head.at
+	b.setNow(at)
+	batch := b.batch[:0]
+	for len(batch) < maxBatch {
+		next, ok := b.queue.peek()
+		if !ok || next.at != at {
+			break
+		}
+		ev, _ := b.queue.pop()
+		batch = append(batch, ev)
+	}
+	b.mu.Unlock()
+	for i := range batch {
+		b.run(&batch[i])
+		batch[i] = event{} // do not pin envelopes from the reused buffer
+	}
+	b.batch = batch[:0]
+	return len(batch)
 }
 
 // RunUntilIdle runs events until none is left, including those the handlers schedule, and
@@ -119,11 +158,14 @@ func (b *Bus) stepLocked() bool {
 func (b *Bus) RunUntilIdle() int {
 	b.loopMu.Lock()
 	defer b.loopMu.Unlock()
-	n := 0
-	for b.stepLocked() {
-		n++
+	total := 0
+	for {
+		n := b.runBatchLocked(math.MaxInt64)
+		if n == 0 {
+			return total
+		}
+		total += n
 	}
-	return n
 }
 
 // RunFor runs every event due within d of bus time from now, then sets bus time to now+d.
@@ -136,19 +178,16 @@ func (b *Bus) RunUntil(t time.Time) int {
 	target := int64(t.Sub(b.epoch))
 	b.loopMu.Lock()
 	defer b.loopMu.Unlock()
-	n := 0
+	total := 0
 	for {
-		b.mu.Lock()
-		next, ok := b.queue.peek()
-		due := ok && next.at <= target
-		if !due {
+		n := b.runBatchLocked(target)
+		if n == 0 {
+			b.mu.Lock()
 			b.setNow(target)
 			b.mu.Unlock()
-			return n
+			return total
 		}
-		b.mu.Unlock()
-		b.stepLocked()
-		n++
+		total += n
 	}
 }
 

@@ -28,6 +28,13 @@ func (a *App) Publish(topic string, payload any) (*Envelope, error) {
 	return a.bus.publish(a, &Msg{Topic: topic, Payload: payload}, nil)
 }
 
+// PublishJSON publishes a pre-encoded JSON payload to topic as this app. It is Publish
+// without the interface conversion, the fast path for callers that already hold JSON: the
+// payload is checked and copied, so the caller may reuse its buffer.
+func (a *App) PublishJSON(topic string, payload json.RawMessage) (*Envelope, error) {
+	return a.bus.publishEncoded(a, &Msg{Topic: topic}, payload, true, nil)
+}
+
 // Send publishes m as this app.
 func (a *App) Send(m Msg) (*Envelope, error) {
 	return a.bus.publish(a, &m, nil)
@@ -35,26 +42,29 @@ func (a *App) Send(m Msg) (*Envelope, error) {
 
 var jsonNull = json.RawMessage("null")
 
-func encodePayload(p any) (json.RawMessage, error) {
-	switch v := p.(type) {
+// errRawInvalid is the reason given for a json.RawMessage that is not valid JSON.
+var errRawInvalid = errors.New("raw message is not one well-formed JSON value")
+
+// publish encodes m.Payload and publishes. A json.RawMessage payload is used as given (after
+// checking); anything else goes through encoding/json.
+func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
+	switch v := m.Payload.(type) {
 	case nil:
-		return jsonNull, nil
+		return b.publishEncoded(a, m, jsonNull, false, cause)
 	case json.RawMessage:
-		if !validJSON(v) {
-			return nil, errors.New("raw message is not one well-formed JSON value")
-		}
-		return append(json.RawMessage(nil), v...), nil
+		return b.publishEncoded(a, m, v, true, cause)
 	}
-	out, err := json.Marshal(p)
+	out, err := json.Marshal(m.Payload)
 	if err != nil {
-		return nil, err
+		return b.publishEncoded(a, m, nil, false, cause, err)
 	}
-	return out, nil
+	return b.publishEncoded(a, m, out, false, cause)
 }
 
-// publish is the one path every message takes. cause is the envelope whose delivery is being
-// handled when a handler publishes, nil otherwise.
-func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
+// publishEncoded is the one path every message takes. raw says the payload belongs to the
+// caller and must be checked and copied; cause is the envelope whose delivery is being
+// handled when a handler publishes, nil otherwise; encErr is a payload encoding failure.
+func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, cause *Envelope, encErr ...error) (*Envelope, error) {
 	if err := ValidateTopic(m.Topic); err != nil {
 		b.reject(a, m.Topic, err)
 		return nil, err
@@ -64,9 +74,12 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}
-	payload, err := encodePayload(m.Payload)
-	if err != nil {
-		err = &PayloadError{Topic: m.Topic, Err: err}
+	if len(encErr) > 0 || (raw && !validJSON(payload)) {
+		cause := errRawInvalid
+		if len(encErr) > 0 {
+			cause = encErr[0]
+		}
+		err := &PayloadError{Topic: m.Topic, Err: cause}
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}
@@ -76,15 +89,20 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 		return nil, err
 	}
 
-	env := &Envelope{
-		Topic:         m.Topic,
-		Payload:       payload,
-		SchemaVersion: m.SchemaVersion,
-		Meta: Meta{
-			Source:        a.name,
-			CorrelationID: m.CorrelationID,
-			TraceParent:   m.TraceParent,
-		},
+	var env *Envelope
+	if raw {
+		env = newEnvelopeWithPayload(payload)
+	} else {
+		env = &Envelope{Payload: payload}
+	}
+	env.Topic = m.Topic
+	env.SchemaVersion = m.SchemaVersion
+	env.Meta.Source = a.name // field by field: env is fresh and zero, skip copying zeros
+	if m.CorrelationID != "" {
+		env.Meta.CorrelationID = m.CorrelationID
+	}
+	if !m.TraceParent.IsZero() {
+		env.Meta.TraceParent = m.TraceParent
 	}
 	if m.Headers != nil {
 		env.Meta.Headers = maps.Clone(m.Headers)
@@ -115,15 +133,15 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 	b.seq++
 	env.Seq = b.seq
 	env.TS = b.epoch.Add(time.Duration(now))
-	env.ID = b.ids.next(env.TS)
+	env.ID = b.ids.next(b.epochMS + now/int64(time.Millisecond))
 	if env.Meta.TraceParent.TraceID == [16]byte{} {
 		env.Meta.TraceParent.TraceID = env.ID
 	}
 	copy(env.Meta.TraceParent.SpanID[:], env.ID[8:])
 	env.Meta.TraceParent.Flags = 1
 
-	tc := b.topicCounterLocked(m.Topic)
-	tc.published.Add(1)
+	tc := b.topicCounterLocked(env.Topic)
+	tc.published++
 	b.scratch = b.trie.match(m.Topic, b.scratch[:0])
 	for _, s := range b.scratch {
 		if !s.accepts(env) {
@@ -136,8 +154,8 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 	}
 	clear(b.scratch) // do not pin subscriptions from a scratch buffer
 	b.ring.add(env, now, b.opts.RetainTTL)
-	b.stats.published.Add(1)
-	a.published.Add(1)
+	b.stats.published++
+	a.published++
 	if b.hasTaps() {
 		b.emit(TraceEvent{Kind: TracePublished, At: env.TS, Env: env, App: a.name, Topic: env.Topic})
 		if warning != "" {
@@ -161,4 +179,40 @@ func (e *Envelope) Correlation() string {
 func (b *Bus) reject(a *App, topic string, err error) {
 	b.stats.rejected.Add(1)
 	b.emit(TraceEvent{Kind: TraceRejected, At: b.Now(), App: a.name, Topic: topic, Reason: err.Error(), Err: err})
+}
+
+// Envelopes with small payloads are allocated together with a buffer for the payload copy:
+// one allocation per publish instead of two, which matters on the hot path. The payload
+// slice points into the same object, so both live and die together.
+type (
+	envelope64 struct {
+		env Envelope
+		buf [64]byte
+	}
+	envelope128 struct {
+		env Envelope
+		buf [128]byte
+	}
+	envelope256 struct {
+		env Envelope
+		buf [256]byte
+	}
+)
+
+func newEnvelopeWithPayload(p json.RawMessage) *Envelope {
+	switch n := len(p); {
+	case n <= 64:
+		e := &envelope64{}
+		e.env.Payload = append(e.buf[:0:64], p...)
+		return &e.env
+	case n <= 128:
+		e := &envelope128{}
+		e.env.Payload = append(e.buf[:0:128], p...)
+		return &e.env
+	case n <= 256:
+		e := &envelope256{}
+		e.env.Payload = append(e.buf[:0:256], p...)
+		return &e.env
+	}
+	return &Envelope{Payload: append(json.RawMessage(nil), p...)}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,7 @@ type Realtime struct {
 	b      *Bus
 	mu     sync.Mutex
 	speed  float64
-	reset  bool // speed changed: re-anchor wall and bus time
+	reset  atomic.Bool // speed changed: re-anchor wall and bus time
 	cancel context.CancelFunc
 	done   chan struct{}
 	wall   func() time.Time
@@ -57,8 +58,8 @@ func clampSpeed(s float64) float64 {
 func (r *Realtime) SetSpeed(speed float64) {
 	r.mu.Lock()
 	r.speed = clampSpeed(speed)
-	r.reset = true
 	r.mu.Unlock()
+	r.reset.Store(true)
 	r.b.nudge()
 }
 
@@ -82,56 +83,55 @@ func (r *Realtime) run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		r.mu.Lock()
-		speed, reset := r.speed, r.reset
-		r.reset = false
-		r.mu.Unlock()
+		reset := r.reset.Swap(false)
+		speed := r.Speed()
 		if reset {
 			wall0, bus0 = r.wall(), b.nowPub.Load()
 		}
 
-		b.loopMu.Lock()
-		b.mu.Lock()
-		next, has := b.queue.peek()
-		var nextAt int64
-		if has {
-			nextAt = next.at
+		sleep := r.runDue(ctx, speed, wall0, bus0)
+		if sleep == 0 {
+			continue
 		}
-		var sleep time.Duration
-		if speed == Instant {
-			b.mu.Unlock()
-			if has {
-				b.stepLocked()
-				b.loopMu.Unlock()
-				continue
-			}
-			sleep = maxIdleSleep
-		} else {
-			target := bus0 + int64(float64(r.wall().Sub(wall0))*speed)
-			if has && nextAt <= target {
-				b.mu.Unlock()
-				b.stepLocked()
-				b.loopMu.Unlock()
-				continue
-			}
-			// Idle bus time flows with the wall clock, but never past the next event.
-			if has && target > nextAt {
-				target = nextAt
-			}
-			b.setNow(target)
-			b.mu.Unlock()
-			sleep = maxIdleSleep
-			if has {
-				sleep = min(sleep, time.Duration(float64(nextAt-target)/speed))
-			}
-		}
-		b.loopMu.Unlock()
-
 		timer.Reset(sleep)
 		select {
 		case <-ctx.Done():
 		case <-b.wake:
 		case <-timer.C:
 		}
+	}
+}
+
+// runDue runs every event due by the wall clock (every queued one at Instant speed) under one
+// hold of the loop lock, checking for a stop between batches. It returns how long to sleep
+// before looking again, or 0 to look again at once.
+func (r *Realtime) runDue(ctx context.Context, speed float64, wall0 time.Time, bus0 int64) time.Duration {
+	b := r.b
+	b.loopMu.Lock()
+	defer b.loopMu.Unlock()
+	for n := 0; ; n++ {
+		if n%64 == 63 && (ctx.Err() != nil || r.reset.Load()) {
+			return 0 // stop, or re-anchor at the new speed
+		}
+		until := int64(math.MaxInt64)
+		if speed != Instant {
+			until = bus0 + int64(float64(r.wall().Sub(wall0))*speed)
+		}
+		if b.runBatchLocked(until) > 0 {
+			continue
+		}
+		if speed == Instant {
+			return maxIdleSleep
+		}
+		// Idle bus time flows with the wall clock, but never past the next event.
+		b.mu.Lock()
+		sleep := maxIdleSleep
+		if next, has := b.queue.peek(); has {
+			until = min(until, next.at)
+			sleep = min(sleep, max(time.Duration(float64(next.at-until)/speed), time.Microsecond))
+		}
+		b.setNow(until)
+		b.mu.Unlock()
+		return sleep
 	}
 }

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -39,8 +40,12 @@ func (d Delivery) Publish(topic string, payload any) (*Envelope, error) {
 
 // Send is Publish with full control over the message.
 func (d Delivery) Send(m Msg) (*Envelope, error) {
-	b := d.sub.app.bus
-	return b.publish(d.sub.app, &m, d.Envelope)
+	return d.sub.app.bus.publish(d.sub.app, &m, d.Envelope)
+}
+
+// PublishJSON is Publish for a pre-encoded payload.
+func (d Delivery) PublishJSON(topic string, payload json.RawMessage) (*Envelope, error) {
+	return d.sub.app.bus.publishEncoded(d.sub.app, &Msg{Topic: topic}, payload, true, d.Envelope)
 }
 
 // App is the subscribing app.

@@ -127,11 +127,13 @@ func (b *Bus) emit(e TraceEvent) {
 // counters are the bus-wide statistics, atomics so the loop and publishers update them
 // without taking the bus lock.
 type counters struct {
-	published, delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped atomic.Uint64
+	published                                                                    uint64 // guarded by mu
+	delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped atomic.Uint64
 }
 
 type topicCounter struct {
-	published, delivered atomic.Uint64
+	published uint64 // guarded by mu
+	delivered atomic.Uint64
 }
 
 // maxTrackedTopics bounds the per-topic statistics map; topics beyond it are counted under
@@ -142,7 +144,12 @@ const maxTrackedTopics = 4096
 const OtherTopics = "(other)"
 
 func (b *Bus) topicCounterLocked(topic string) *topicCounter {
+	// Publishers tend to repeat a topic; one remembered entry saves the map lookup.
+	if b.lastTC != nil && b.lastTopic == topic {
+		return b.lastTC
+	}
 	if tc := b.topics[topic]; tc != nil {
+		b.lastTopic, b.lastTC = topic, tc
 		return tc
 	}
 	if len(b.topics) >= maxTrackedTopics {
@@ -174,20 +181,21 @@ type TopicStats struct {
 // Stats returns a snapshot of the counters.
 func (b *Bus) Stats() Stats {
 	st := Stats{
-		Published: b.stats.published.Load(), Delivered: b.stats.delivered.Load(),
-		Rejected: b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
+		Delivered: b.stats.delivered.Load(),
+		Rejected:  b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
 		HandlerFailures: b.stats.failed.Load(), DeadLettered: b.stats.deadLettered.Load(),
 		DeadLettersEvicted: b.stats.deadEvicted.Load(), Skipped: b.stats.skipped.Load(),
 		Apps: make(map[string]AppStats),
 	}
 	b.mu.Lock()
+	st.Published = b.stats.published
 	st.Pending = len(b.queue.h)
 	st.Subscriptions = b.trie.count
 	for name, a := range b.apps {
-		st.Apps[name] = a.Stats()
+		st.Apps[name] = AppStats{Published: a.published, Received: a.received.Load(), Failures: a.failures.Load()}
 	}
 	for name, tc := range b.topics {
-		st.Topics = append(st.Topics, TopicStats{Topic: name, Published: tc.published.Load(), Delivered: tc.delivered.Load()})
+		st.Topics = append(st.Topics, TopicStats{Topic: name, Published: tc.published, Delivered: tc.delivered.Load()})
 	}
 	b.mu.Unlock()
 	sort.Slice(st.Topics, func(i, j int) bool { return st.Topics[i].Topic < st.Topics[j].Topic })
