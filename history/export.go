@@ -1,0 +1,336 @@
+package history
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"mfelab/bus"
+)
+
+// Format is an export format.
+type Format string
+
+// Export formats. NDJSON is lossless and re-importable; CloudEvents is re-importable but
+// drops free headers; CSV and Mermaid are for reading.
+const (
+	NDJSON      Format = "ndjson"
+	CloudEvents Format = "cloudevents"
+	CSV         Format = "csv"
+	Mermaid     Format = "mermaid"
+)
+
+// Formats lists every export format.
+var Formats = []Format{NDJSON, CloudEvents, CSV, Mermaid}
+
+// ParseFormat reads a format name.
+func ParseFormat(s string) (Format, error) {
+	for _, f := range Formats {
+		if string(f) == s {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("export format %q: want one of ndjson, cloudevents, csv, mermaid", s)
+}
+
+// Exporter writes envelopes in one format. Write the envelopes in order, then Close.
+type Exporter interface {
+	Write(env *bus.Envelope, deliveries []Delivery) error
+	Close() error
+}
+
+// NewExporter returns an exporter writing to w.
+func NewExporter(w io.Writer, f Format) (Exporter, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	switch f {
+	case NDJSON:
+		return &ndjsonExporter{w: bw, enc: json.NewEncoder(bw)}, nil
+	case CloudEvents:
+		return &ceExporter{w: bw}, nil
+	case CSV:
+		cw := csv.NewWriter(bw)
+		err := cw.Write([]string{"seq", "id", "ts", "topic", "source", "schema_version", "correlation_id", "causation_id", "traceparent", "payload"})
+		return &csvExporter{w: bw, c: cw}, err
+	case Mermaid:
+		return newMermaidExporter(bw), nil
+	}
+	_, err := ParseFormat(string(f))
+	return nil, err
+}
+
+type ndjsonExporter struct {
+	w   *bufio.Writer
+	enc *json.Encoder
+}
+
+func (e *ndjsonExporter) Write(env *bus.Envelope, _ []Delivery) error { return e.enc.Encode(env) }
+func (e *ndjsonExporter) Close() error                                { return e.w.Flush() }
+
+// cloudEvent is the CloudEvents 1.0 JSON form of an envelope.
+type cloudEvent struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Time            string          `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	CorrelationID   string          `json:"correlationid,omitempty"`
+	CausationID     string          `json:"causationid,omitempty"`
+	Sequence        string          `json:"sequence"`
+	TraceParent     string          `json:"traceparent,omitempty"`
+	SchemaVersion   string          `json:"schemaversion,omitempty"`
+}
+
+func toCloudEvent(env *bus.Envelope) cloudEvent {
+	ce := cloudEvent{SpecVersion: "1.0", ID: env.ID.String(), Source: env.Meta.Source, Type: env.Topic,
+		Time: env.TS.UTC().Format(time.RFC3339Nano), DataContentType: "application/json", Data: env.Payload,
+		CorrelationID: env.Meta.CorrelationID, Sequence: strconv.FormatUint(env.Seq, 10),
+		SchemaVersion: env.SchemaVersion}
+	if env.SchemaVersion != "" {
+		if _, v, err := bus.ParseSchemaVersion(env.SchemaVersion); err == nil {
+			ce.Type = env.Topic + ".v" + strconv.Itoa(v)
+		}
+	}
+	if env.Meta.CausationID != [16]byte{} {
+		ce.CausationID = env.Meta.CausationID.String()
+	}
+	if !env.Meta.TraceParent.IsZero() {
+		ce.TraceParent = env.Meta.TraceParent.String()
+	}
+	return ce
+}
+
+type ceExporter struct {
+	w *bufio.Writer
+	n int
+}
+
+func (e *ceExporter) Write(env *bus.Envelope, _ []Delivery) error {
+	sep := ",\n"
+	if e.n == 0 {
+		sep = "[\n"
+	}
+	e.n++
+	data, err := json.Marshal(toCloudEvent(env))
+	if err != nil {
+		return err
+	}
+	e.w.WriteString(sep)
+	_, err = e.w.Write(data)
+	return err
+}
+
+func (e *ceExporter) Close() error {
+	if e.n == 0 {
+		e.w.WriteString("[")
+	}
+	e.w.WriteString("\n]\n")
+	return e.w.Flush()
+}
+
+type csvExporter struct {
+	w *bufio.Writer
+	c *csv.Writer
+}
+
+func (e *csvExporter) Write(env *bus.Envelope, _ []Delivery) error {
+	ce := toCloudEvent(env)
+	return e.c.Write([]string{ce.Sequence, ce.ID, ce.Time, env.Topic, env.Meta.Source, env.SchemaVersion,
+		env.Meta.CorrelationID, ce.CausationID, ce.TraceParent, string(env.Payload)})
+}
+
+func (e *csvExporter) Close() error {
+	e.c.Flush()
+	if err := e.c.Error(); err != nil {
+		return err
+	}
+	return e.w.Flush()
+}
+
+// mermaidExporter draws a sequenceDiagram: an arrow from publisher to subscriber per
+// delivery (a cross for a failed one, an open arrow for a skipped one) and a note for a
+// message nobody received. Participants get aliases, since app names may hold dots.
+type mermaidExporter struct {
+	w     *bufio.Writer
+	body  strings.Builder
+	alias map[string]string
+	order []string
+}
+
+func newMermaidExporter(w *bufio.Writer) *mermaidExporter {
+	return &mermaidExporter{w: w, alias: map[string]string{}}
+}
+
+func (e *mermaidExporter) id(app string) string {
+	if a, ok := e.alias[app]; ok {
+		return a
+	}
+	a := "p" + strconv.Itoa(len(e.alias)+1)
+	e.alias[app] = a
+	e.order = append(e.order, app)
+	return a
+}
+
+// mermaidText keeps labels from breaking the diagram's syntax.
+func mermaidText(s string) string {
+	return strings.NewReplacer(";", ",", "#", "no.", "\n", " ", "\r", " ").Replace(s)
+}
+
+func (e *mermaidExporter) Write(env *bus.Envelope, deliveries []Delivery) error {
+	from := e.id(env.Meta.Source)
+	label := fmt.Sprintf("%s (seq %d)", mermaidText(env.Topic), env.Seq)
+	if len(deliveries) == 0 {
+		fmt.Fprintf(&e.body, "    Note over %s: published %s, no subscriber\n", from, label)
+		return nil
+	}
+	for _, d := range deliveries {
+		to := e.id(d.Subscriber)
+		switch d.Status {
+		case "failed":
+			fmt.Fprintf(&e.body, "    %s-x%s: %s failed: %s\n", from, to, label, mermaidText(d.Reason))
+		case "skipped":
+			fmt.Fprintf(&e.body, "    %s--)%s: %s skipped\n", from, to, label)
+		default:
+			fmt.Fprintf(&e.body, "    %s->>%s: %s\n", from, to, label)
+		}
+	}
+	return nil
+}
+
+func (e *mermaidExporter) Close() error {
+	e.w.WriteString("sequenceDiagram\n")
+	for _, app := range e.order {
+		fmt.Fprintf(e.w, "    participant %s as %s\n", e.alias[app], mermaidText(app))
+	}
+	e.w.WriteString(e.body.String())
+	return e.w.Flush()
+}
+
+// Export writes the selected messages to w in format f, streaming from one read transaction.
+func (s *Store) Export(w io.Writer, f Format, q Query) (int, error) {
+	ex, err := NewExporter(w, f)
+	if err != nil {
+		return 0, err
+	}
+	if q.Pattern == "" {
+		q.Pattern = "#"
+	}
+	if err := bus.ValidatePattern(q.Pattern); err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	n := 0
+	err = s.db.View(func(tx *bolt.Tx) error {
+		return s.iterateTx(tx, q, func(env *bus.Envelope) error {
+			var ds []Delivery
+			if f == Mermaid {
+				var err error
+				if ds, err = s.deliveriesTx(tx, env); err != nil {
+					return err
+				}
+			}
+			n++
+			return ex.Write(env, ds)
+		})
+	})
+	if cerr := ex.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
+// ExportFile exports to path atomically: it writes a temporary file beside it and renames
+// it into place, so a failed export never leaves a half-written file under that name.
+func (s *Store) ExportFile(path string, f Format, q Query) (int, error) {
+	return WriteFileAtomic(path, func(w io.Writer) (int, error) { return s.Export(w, f, q) })
+}
+
+// WriteFileAtomic creates path through a temporary file in the same directory.
+func WriteFileAtomic(path string, write func(io.Writer) (int, error)) (int, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("export to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	n, err := write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("export to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// Deliveries returns what the store recorded of env's deliveries, in order.
+func (s *Store) Deliveries(env *bus.Envelope) ([]Delivery, error) {
+	var out []Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = s.deliveriesTx(tx, env)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) deliveriesTx(tx *bolt.Tx, env *bus.Envelope) ([]Delivery, error) {
+	var out []Delivery
+	c := s.sub(tx, bDeliv).Cursor()
+	prefix := env.ID[:]
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var d Delivery
+		if err := json.Unmarshal(v, &d); err != nil {
+			return nil, fmt.Errorf("delivery record of %s: %w", env.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// DeadLetters returns the persisted dead letters, oldest first.
+func (s *Store) DeadLetters() ([]DeadLetter, error) {
+	var out []DeadLetter
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return s.sub(tx, bDead).ForEach(func(_, v []byte) error {
+			var d DeadLetter
+			if err := json.Unmarshal(v, &d); err != nil {
+				return err
+			}
+			out = append(out, d)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// State reads a named state stored with PutState into v; it reports whether one exists.
+func (s *Store) State(kind, id string, v any) (bool, error) {
+	var data []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		data = append(data, s.sub(tx, bStates).Get([]byte(kind+"\x00"+id))...)
+		return nil
+	})
+	if err != nil || data == nil {
+		return false, err
+	}
+	return true, json.Unmarshal(data, v)
+}

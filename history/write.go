@@ -1,0 +1,341 @@
+package history
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	bolt "go.etcd.io/bbolt"
+
+	"mfelab/bus"
+)
+
+// writeReq is one unit of work for the writer: an envelope, a delivery record, a dead
+// letter or a named state. done, if set, receives the commit result.
+type writeReq struct {
+	env   *bus.Envelope
+	deliv *Delivery
+	dead  *DeadLetter
+	state *stateReq
+	flush bool
+	done  chan error
+}
+
+type stateReq struct {
+	kind, id string
+	value    json.RawMessage
+}
+
+// Delivery records that an envelope reached (or failed at) a subscriber.
+type Delivery struct {
+	EnvelopeID     string    `json:"id"`
+	Seq            uint64    `json:"seq"`
+	Topic          string    `json:"topic"`
+	Source         string    `json:"source"`
+	Subscriber     string    `json:"app"`
+	SubscriptionID uint64    `json:"sub"`
+	Status         string    `json:"status"` // delivered, failed, skipped
+	Reason         string    `json:"reason,omitempty"`
+	At             time.Time `json:"at"`
+}
+
+// DeadLetter is a persisted bus dead letter.
+type DeadLetter struct {
+	Envelope   *bus.Envelope `json:"envelope"`
+	Subscriber string        `json:"app"`
+	Pattern    string        `json:"pattern"`
+	Reason     string        `json:"reason"`
+	Attempt    int           `json:"attempt"`
+	At         time.Time     `json:"at"`
+}
+
+// Append stores envelopes. In durable mode it returns after they are committed; otherwise
+// once queued. An envelope whose ID is already stored is skipped and counted.
+func (s *Store) Append(envs ...*bus.Envelope) error {
+	for i, env := range envs {
+		req := writeReq{env: env}
+		if s.opts.Durable && i == len(envs)-1 {
+			req.done = make(chan error, 1)
+		}
+		if err := s.send(req); err != nil {
+			return err
+		}
+		if req.done != nil {
+			return <-req.done
+		}
+	}
+	return nil
+}
+
+// PutState stores a named state (a saga instance, say) under kind/id, replacing the last.
+func (s *Store) PutState(kind, id string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("history: state %s/%s is not JSON-encodable: %w", kind, id, err)
+	}
+	req := writeReq{state: &stateReq{kind: kind, id: id, value: data}, done: make(chan error, 1)}
+	if err := s.send(req); err != nil {
+		return err
+	}
+	return <-req.done
+}
+
+// Flush waits until everything queued so far is committed, and reports the first write
+// error since the last Flush.
+func (s *Store) Flush() error {
+	req := writeReq{flush: true, done: make(chan error, 1)}
+	if err := s.send(req); err != nil {
+		return err
+	}
+	if err := <-req.done; err != nil {
+		return err
+	}
+	if p := s.writeE.Swap(nil); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func (s *Store) send(req writeReq) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	s.queue <- req
+	return nil
+}
+
+// writer owns all writes: it gathers a batch and commits it in one transaction.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]writeReq, 0, s.opts.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		var first writeReq
+		select {
+		case first = <-s.queue:
+		case <-s.stop:
+			s.drain(batch)
+			return
+		}
+		batch = append(batch[:0], first)
+		if !first.flush {
+			timer.Reset(s.opts.BatchDelay)
+		gather:
+			for len(batch) < s.opts.BatchSize {
+				select {
+				case r := <-s.queue:
+					batch = append(batch, r)
+					if r.flush {
+						break gather
+					}
+				case <-timer.C:
+					break gather
+				}
+			}
+			timer.Stop()
+		}
+		s.commit(batch)
+	}
+}
+
+// drain commits whatever is still queued at Close.
+func (s *Store) drain(batch []writeReq) {
+	for {
+		batch = batch[:0]
+	collect:
+		for len(batch) < s.opts.BatchSize {
+			select {
+			case r := <-s.queue:
+				batch = append(batch, r)
+			default:
+				break collect
+			}
+		}
+		if len(batch) == 0 {
+			return
+		}
+		s.commit(batch)
+	}
+}
+
+func (s *Store) commit(batch []writeReq) {
+	var stored, skipped uint64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		stored, skipped = 0, 0
+		ns := tx.Bucket(s.ns)
+		w := batchWriter{ns: ns, msgs: ns.Bucket(bMsgs), ids: ns.Bucket(bIDs), meta: ns.Bucket(bMeta)}
+		w.next = readUint(w.meta.Get(kNext))
+		for _, r := range batch {
+			var err error
+			switch {
+			case r.env != nil:
+				var ok bool
+				ok, err = w.putEnvelope(r.env)
+				if ok {
+					stored++
+				} else if err == nil {
+					skipped++
+				}
+			case r.deliv != nil:
+				err = w.putDelivery(r.deliv)
+			case r.dead != nil:
+				err = w.putDead(r.dead)
+			case r.state != nil:
+				err = ns.Bucket(bStates).Put([]byte(r.state.kind+"\x00"+r.state.id), r.state.value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if err := w.meta.Put(kNext, uintBytes(w.next)); err != nil {
+			return err
+		}
+		return w.meta.Put(kCount, uintBytes(readUint(w.meta.Get(kCount))+stored))
+	})
+	if err == nil {
+		s.stats.stored.Add(stored)
+		s.stats.skipped.Add(skipped)
+	} else {
+		err = fmt.Errorf("history: write %d records to %s: %w", len(batch), s.path, err)
+		s.writeE.Store(&err)
+		s.log.Error("history write failed", "error", err)
+	}
+	for _, r := range batch {
+		if r.done != nil {
+			r.done <- err
+		}
+	}
+}
+
+var kCount = []byte("count")
+
+type batchWriter struct {
+	ns, msgs, ids, meta *bolt.Bucket
+	next                uint64 // last row number used
+}
+
+func (w *batchWriter) putEnvelope(env *bus.Envelope) (bool, error) {
+	if w.ids.Get(env.ID[:]) != nil {
+		return false, nil
+	}
+	data, err := json.Marshal(env)
+	if err != nil {
+		return false, err
+	}
+	w.next++
+	row := w.next
+	if err := w.msgs.Put(rowKey(row), data); err != nil {
+		return false, err
+	}
+	if err := w.ids.Put(env.ID[:], rowKey(row)); err != nil {
+		return false, err
+	}
+	if err := w.ns.Bucket(bTopic).Put(indexKey(env.Topic, row), nil); err != nil {
+		return false, err
+	}
+	if err := w.ns.Bucket(bCorr).Put(indexKey(env.Correlation(), row), nil); err != nil {
+		return false, err
+	}
+	topics := w.ns.Bucket(bTopics)
+	return true, topics.Put([]byte(env.Topic), uintBytes(readUint(topics.Get([]byte(env.Topic)))+1))
+}
+
+// putDelivery keys deliveries by envelope id + a sequence, so one prefix scan finds a
+// message's deliveries in the order they happened.
+func (w *batchWriter) putDelivery(d *Delivery) error {
+	b := w.ns.Bucket(bDeliv)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(d.EnvelopeID)
+	if err != nil {
+		return err
+	}
+	return b.Put(append(id[:], rowKey(seq)...), data)
+}
+
+func (w *batchWriter) putDead(d *DeadLetter) error {
+	b := w.ns.Bucket(bDead)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return b.Put(rowKey(seq), data)
+}
+
+func readUint(v []byte) uint64 {
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func uintBytes(n uint64) []byte { return rowKey(n) }
+
+// Attach records everything b publishes from now on, with its deliveries and dead letters.
+// The bus calls the recorder from its tap, so in durable mode a publish returns only once
+// it is on disk; in batched mode a full queue slows publishers rather than losing messages.
+func (s *Store) Attach(b *bus.Bus) error {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if s.untap != nil {
+		return fmt.Errorf("history: store %s is already attached to a bus; Detach first", s.path)
+	}
+	s.untap = b.Tap(s.record)
+	return nil
+}
+
+// Detach stops recording. Queued records are still written.
+func (s *Store) Detach() {
+	s.attachMu.Lock()
+	defer s.attachMu.Unlock()
+	if s.untap != nil {
+		s.untap()
+		s.untap = nil
+	}
+}
+
+func (s *Store) record(e bus.TraceEvent) {
+	var req writeReq
+	switch e.Kind {
+	case bus.TracePublished:
+		req.env = e.Env
+		if s.opts.Durable {
+			req.done = make(chan error, 1)
+		}
+	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped:
+		status := map[bus.TraceKind]string{bus.TraceDelivered: "delivered", bus.TraceHandlerFailed: "failed", bus.TraceSkipped: "skipped"}[e.Kind]
+		req.deliv = &Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
+			SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}
+	case bus.TraceDeadLettered:
+		req.dead = &DeadLetter{Envelope: e.Env, Subscriber: e.App, Pattern: e.Pattern, Reason: e.Reason, Attempt: e.Attempt, At: e.At}
+	default:
+		return
+	}
+	if err := s.send(req); err != nil {
+		s.log.Error("history: record dropped because the store is closed", "kind", e.Kind, "topic", e.Topic)
+		return
+	}
+	if req.done != nil {
+		if err := <-req.done; err != nil {
+			s.log.Error("history: durable write failed", "topic", e.Topic, "error", err)
+		}
+	}
+}
