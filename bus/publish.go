@@ -56,15 +56,17 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 	}
 	out, err := json.Marshal(m.Payload)
 	if err != nil {
-		return b.publishEncoded(a, m, nil, false, cause, err)
+		err = &PayloadError{Topic: m.Topic, Err: err}
+		b.reject(a, m.Topic, err)
+		return nil, err
 	}
 	return b.publishEncoded(a, m, out, false, cause)
 }
 
 // publishEncoded is the one path every message takes. raw says the payload belongs to the
 // caller and must be checked and copied; cause is the envelope whose delivery is being
-// handled when a handler publishes, nil otherwise; encErr is a payload encoding failure.
-func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, cause *Envelope, encErr ...error) (*Envelope, error) {
+// handled when a handler publishes, nil otherwise.
+func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, cause *Envelope) (*Envelope, error) {
 	if err := ValidateTopic(m.Topic); err != nil {
 		b.reject(a, m.Topic, err)
 		return nil, err
@@ -74,12 +76,8 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}
-	if len(encErr) > 0 || (raw && !validJSON(payload)) {
-		cause := errRawInvalid
-		if len(encErr) > 0 {
-			cause = encErr[0]
-		}
-		err := &PayloadError{Topic: m.Topic, Err: cause}
+	if raw && !validJSON(payload) {
+		err := &PayloadError{Topic: m.Topic, Err: errRawInvalid}
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}

@@ -68,33 +68,31 @@ func (s *Store) Iterate(q Query, fn func(*bus.Envelope) error) error {
 
 // iterateTx is Iterate inside a caller's transaction; q.Pattern must be set and valid.
 func (s *Store) iterateTx(tx *bolt.Tx, q Query, fn func(*bus.Envelope) error) error {
-	{
-		msgs := s.sub(tx, bMsgs)
-		rows := s.rowSource(tx, q)
-		n := 0
-		for {
-			row, ok := rows.next()
-			if !ok {
-				return nil
-			}
-			v := msgs.Get(rowKey(row))
-			if v == nil {
-				continue // collected between index and message: GC deletes both in one tx
-			}
-			env, err := decode(v)
-			if err != nil {
-				return fmt.Errorf("row %d: %w", row, err)
-			}
-			if !q.matches(env) {
-				continue
-			}
-			if err := fn(env); err != nil {
-				return err
-			}
-			n++
-			if q.Limit > 0 && n >= q.Limit {
-				return nil
-			}
+	msgs := s.sub(tx, bMsgs)
+	rows := s.rowSource(tx, q)
+	n := 0
+	for {
+		row, ok := rows.next()
+		if !ok {
+			return nil
+		}
+		v := msgs.Get(rowKey(row))
+		if v == nil {
+			continue // collected between index and message: GC deletes both in one tx
+		}
+		env, err := decode(v)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", row, err)
+		}
+		if !q.matches(env) {
+			continue
+		}
+		if err := fn(env); err != nil {
+			return err
+		}
+		n++
+		if q.Limit > 0 && n >= q.Limit {
+			return nil
 		}
 	}
 }

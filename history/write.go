@@ -248,33 +248,28 @@ func (w *batchWriter) putEnvelope(env *bus.Envelope) (bool, error) {
 // putDelivery keys deliveries by envelope id + a sequence, so one prefix scan finds a
 // message's deliveries in the order they happened.
 func (w *batchWriter) putDelivery(d *Delivery) error {
-	b := w.ns.Bucket(bDeliv)
-	seq, err := b.NextSequence()
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
 	id, err := uuid.Parse(d.EnvelopeID)
 	if err != nil {
 		return err
 	}
-	return b.Put(append(id[:], rowKey(seq)...), data)
+	return putSequenced(w.ns.Bucket(bDeliv), id[:], d)
 }
 
 func (w *batchWriter) putDead(d *DeadLetter) error {
-	b := w.ns.Bucket(bDead)
+	return putSequenced(w.ns.Bucket(bDead), nil, d)
+}
+
+// putSequenced stores v as JSON under prefix + the bucket's next sequence number.
+func putSequenced(b *bolt.Bucket, prefix []byte, v any) error {
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(d)
+	data, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return b.Put(rowKey(seq), data)
+	return b.Put(append(append([]byte(nil), prefix...), rowKey(seq)...), data)
 }
 
 func readUint(v []byte) uint64 {
