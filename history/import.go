@@ -118,7 +118,16 @@ func importCloudEvents(r io.Reader) (ImportResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
 	}
-	lineAt := func(off int64) int { return 1 + bytes.Count(data[:min(int(off), len(data))], []byte("\n")) }
+	// lineAt counts newlines incrementally: offsets only grow, so the file is scanned once.
+	curLine, counted := 1, 0
+	lineAt := func(off int64) int {
+		end := min(int(off), len(data))
+		if end > counted {
+			curLine += bytes.Count(data[counted:end], []byte("\n"))
+			counted = end
+		}
+		return curLine
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('[') {

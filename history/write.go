@@ -316,7 +316,13 @@ func (s *Store) record(e bus.TraceEvent) {
 			req.done = make(chan error, 1)
 		}
 	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped:
-		status := map[bus.TraceKind]string{bus.TraceDelivered: "delivered", bus.TraceHandlerFailed: "failed", bus.TraceSkipped: "skipped"}[e.Kind]
+		status := "delivered"
+		switch e.Kind {
+		case bus.TraceHandlerFailed:
+			status = "failed"
+		case bus.TraceSkipped:
+			status = "skipped"
+		}
 		req.deliv = &Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
 			SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}
 	case bus.TraceDeadLettered:
