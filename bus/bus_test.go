@@ -589,3 +589,78 @@ func TestConcurrentPublishersAreSafeAndGapFree(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryAfterRedeliversThenDeadLetters(t *testing.T) {
+	b := New(Options{Seed: 1})
+	pub := b.MustRegister(AppConfig{Name: "pub"})
+	sub := b.MustRegister(AppConfig{Name: "sub"})
+	var kinds []string
+	b.Tap(func(e TraceEvent) {
+		kinds = append(kinds, fmt.Sprintf("%s@%d#%d", e.Kind, e.At.Sub(b.Epoch())/time.Millisecond, e.Attempt))
+	})
+	var attempts []int
+	_, err := sub.Subscribe("job", func(_ context.Context, d Delivery) error {
+		attempts = append(attempts, d.Attempt)
+		if d.Attempt < 3 {
+			return RetryAfter(errors.New("busy"), time.Duration(d.Attempt)*10*time.Millisecond)
+		}
+		return errors.New("gave up")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.Publish("job", 1); err != nil {
+		t.Fatal(err)
+	}
+	b.RunUntilIdle()
+	if want := []int{1, 2, 3}; !slices.Equal(attempts, want) {
+		t.Fatalf("attempts %v, want %v", attempts, want)
+	}
+	want := []string{"published@0#0", "delivered@0#1", "handler-failed@0#1", "retry-scheduled@0#2",
+		"delivered@10#2", "handler-failed@10#2", "retry-scheduled@10#3",
+		"delivered@30#3", "handler-failed@30#3", "dead-lettered@30#3"}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("trace\n got %v\nwant %v", kinds, want)
+	}
+	dls := b.DeadLetters()
+	if len(dls) != 1 || dls[0].Attempt != 3 {
+		t.Fatalf("dead letters %+v", dls)
+	}
+	if st := b.Stats(); st.Retried != 2 || st.HandlerFailures != 3 || st.DeadLettered != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestRedeliverDeadLetterKeepsEnvelopeAndChain(t *testing.T) {
+	b := New(Options{Seed: 1})
+	pub := b.MustRegister(AppConfig{Name: "pub"})
+	sub := b.MustRegister(AppConfig{Name: "sub"})
+	fail := true
+	var caused []*Envelope
+	s, _ := sub.Subscribe("job", func(_ context.Context, d Delivery) error {
+		if fail {
+			return errors.New("down")
+		}
+		e, err := d.Publish("job-done", nil)
+		caused = append(caused, e)
+		return err
+	})
+	env, _ := pub.Publish("job", 1)
+	b.RunUntilIdle()
+	dls := b.TakeDeadLetters()
+	if len(dls) != 1 {
+		t.Fatalf("want one dead letter, got %d", len(dls))
+	}
+	fail = false
+	if err := b.Redeliver(dls[0]); err != nil {
+		t.Fatal(err)
+	}
+	b.RunUntilIdle()
+	if len(caused) != 1 || caused[0].Meta.CausationID != env.ID || caused[0].Correlation() != env.Correlation() {
+		t.Fatalf("redelivered handler output not in the original chain: %+v", caused)
+	}
+	s.Unsubscribe()
+	if err := b.Redeliver(dls[0]); !errors.Is(err, ErrSubscriptionEnded) {
+		t.Fatalf("redeliver after unsubscribe: %v", err)
+	}
+}

@@ -16,6 +16,9 @@ type DeadLetter struct {
 	Attempt        int
 	At             time.Time
 	Err            error
+
+	sub  *Subscription // for Redeliver
+	orig *Envelope     // as published, before any upcast
 }
 
 func (b *Bus) deadLetter(dl DeadLetter) {

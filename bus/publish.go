@@ -5,6 +5,8 @@ import (
 	"errors"
 	"maps"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Msg is what an app asks the bus to publish. Only Topic is required.
@@ -17,6 +19,10 @@ type Msg struct {
 	SchemaVersion string
 	// CorrelationID overrides the correlation inherited from the causing delivery.
 	CorrelationID string
+	// CausationID names the envelope that caused this one when it is not being published
+	// from that envelope's delivery (a dead letter republished later keeps its chain this
+	// way). A delivery's own cause takes precedence.
+	CausationID uuid.UUID
 	// TraceParent continues an outside trace; inside the bus the trace is inherited.
 	TraceParent TraceContext
 	// Headers are copied into the envelope.
@@ -104,6 +110,9 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 	}
 	if m.Headers != nil {
 		env.Meta.Headers = maps.Clone(m.Headers)
+	}
+	if m.CausationID != (uuid.UUID{}) {
+		env.Meta.CausationID = m.CausationID
 	}
 	if cause != nil {
 		env.Meta.CausationID = cause.ID

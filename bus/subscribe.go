@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"slices"
@@ -263,7 +264,7 @@ func (b *Bus) deliver(ev *event) {
 	if s.accept != "" && ev.env.SchemaVersion != "" && ev.env.SchemaVersion != s.accept {
 		up, err := b.contracts.upcastFor(ev.env, s.accept)
 		if err != nil {
-			b.fail(d, err, "contract")
+			b.fail(d, ev.env, err, "contract")
 			return
 		}
 		if up != ev.env {
@@ -279,7 +280,11 @@ func (b *Bus) deliver(ev *event) {
 			SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt, Replay: d.Replay, UpcastFrom: d.UpcastFrom})
 	}
 	if err := invoke(s.handlerFor(b), s.ctx, d); err != nil {
-		b.fail(d, err, "handler")
+		if re, ok := errors.AsType[*RetryError](err); ok {
+			b.scheduleRetry(d, ev.env, ev.tc, re)
+			return
+		}
+		b.fail(d, ev.env, err, "handler")
 	}
 }
 
@@ -293,7 +298,7 @@ func invoke(h Handler, ctx context.Context, d Delivery) (err error) {
 }
 
 // fail records a failed delivery: a handler-failed trace event and a dead letter.
-func (b *Bus) fail(d Delivery, err error, stage string) {
+func (b *Bus) fail(d Delivery, orig *Envelope, err error, stage string) {
 	s := d.sub
 	s.app.failures.Add(1)
 	b.stats.failed.Add(1)
@@ -301,7 +306,7 @@ func (b *Bus) fail(d Delivery, err error, stage string) {
 	b.emit(TraceEvent{Kind: TraceHandlerFailed, At: now, Env: d.Envelope, App: s.app.name, Topic: d.Topic,
 		SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt, Reason: stage + ": " + err.Error(), Err: err})
 	b.deadLetter(DeadLetter{Envelope: d.Envelope, Subscriber: s.app.name, SubscriptionID: s.id, Pattern: s.pattern,
-		Reason: stage + ": " + err.Error(), Attempt: d.Attempt, At: now, Err: err})
+		Reason: stage + ": " + err.Error(), Attempt: d.Attempt, At: now, Err: err, sub: s, orig: orig})
 }
 
 // Use adds bus-wide middleware around every handler, existing and future. The first added

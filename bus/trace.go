@@ -12,8 +12,8 @@ import (
 type TraceKind uint8
 
 // Trace kinds. Every publish attempt ends in exactly one of Published, Rejected or
-// RateLimited; every scheduled delivery in Delivered (then possibly HandlerFailed and
-// DeadLettered) or Skipped.
+// RateLimited; every scheduled delivery in Delivered (then possibly HandlerFailed, and then
+// DeadLettered or RetryScheduled) or Skipped.
 const (
 	TracePublished TraceKind = iota + 1
 	TraceDelivered
@@ -23,6 +23,7 @@ const (
 	TraceRateLimited
 	TraceSkipped
 	TraceContractWarning
+	TraceRetryScheduled
 )
 
 var traceKindNames = [...]string{
@@ -34,6 +35,7 @@ var traceKindNames = [...]string{
 	TraceRateLimited:     "rate-limited",
 	TraceSkipped:         "skipped",
 	TraceContractWarning: "contract-warning",
+	TraceRetryScheduled:  "retry-scheduled",
 }
 
 func (k TraceKind) String() string {
@@ -127,8 +129,8 @@ func (b *Bus) emit(e TraceEvent) {
 // counters are the bus-wide statistics, atomics so the loop and publishers update them
 // without taking the bus lock.
 type counters struct {
-	published                                                                    uint64 // guarded by mu
-	delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped atomic.Uint64
+	published                                                                             uint64 // guarded by mu
+	delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped, retried atomic.Uint64
 }
 
 type topicCounter struct {
@@ -166,7 +168,7 @@ func (b *Bus) topicCounterLocked(topic string) *topicCounter {
 // Stats is a snapshot of the bus counters.
 type Stats struct {
 	Published, Delivered, Rejected, RateLimited, HandlerFailures uint64
-	DeadLettered, DeadLettersEvicted, Skipped                    uint64
+	DeadLettered, DeadLettersEvicted, Skipped, Retried           uint64
 	Pending, Subscriptions                                       int
 	Apps                                                         map[string]AppStats
 	Topics                                                       []TopicStats // by topic name
@@ -185,7 +187,8 @@ func (b *Bus) Stats() Stats {
 		Rejected:  b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
 		HandlerFailures: b.stats.failed.Load(), DeadLettered: b.stats.deadLettered.Load(),
 		DeadLettersEvicted: b.stats.deadEvicted.Load(), Skipped: b.stats.skipped.Load(),
-		Apps: make(map[string]AppStats),
+		Retried: b.stats.retried.Load(),
+		Apps:    make(map[string]AppStats),
 	}
 	b.mu.Lock()
 	st.Published = b.stats.published

@@ -201,6 +201,8 @@ func (e *mermaidExporter) Write(env *bus.Envelope, deliveries []Delivery) error 
 			fmt.Fprintf(&e.body, "    %s-x%s: %s failed: %s\n", from, to, label, mermaidText(d.Reason))
 		case "skipped":
 			fmt.Fprintf(&e.body, "    %s--)%s: %s skipped\n", from, to, label)
+		case "retrying":
+			fmt.Fprintf(&e.body, "    Note over %s: %s retry scheduled (%s)\n", to, label, mermaidText(d.Reason))
 		default:
 			fmt.Fprintf(&e.body, "    %s->>%s: %s\n", from, to, label)
 		}

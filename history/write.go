@@ -36,7 +36,7 @@ type Delivery struct {
 	Source         string    `json:"source"`
 	Subscriber     string    `json:"app"`
 	SubscriptionID uint64    `json:"sub"`
-	Status         string    `json:"status"` // delivered, failed, skipped
+	Status         string    `json:"status"` // delivered, failed, retrying, skipped
 	Reason         string    `json:"reason,omitempty"`
 	At             time.Time `json:"at"`
 }
@@ -315,13 +315,15 @@ func (s *Store) record(e bus.TraceEvent) {
 		if s.opts.Durable {
 			req.done = make(chan error, 1)
 		}
-	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped:
+	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped, bus.TraceRetryScheduled:
 		status := "delivered"
 		switch e.Kind {
 		case bus.TraceHandlerFailed:
 			status = "failed"
 		case bus.TraceSkipped:
 			status = "skipped"
+		case bus.TraceRetryScheduled:
+			status = "retrying"
 		}
 		req.deliv = &Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
 			SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}
