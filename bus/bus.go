@@ -72,6 +72,7 @@ type Bus struct {
 	mw        []Middleware
 	mwGen     atomic.Uint64
 	dead      []DeadLetter
+	deadSink  func(DeadLetter)
 	contracts *Contracts
 
 	tapMu sync.Mutex

@@ -24,6 +24,13 @@ type DeadLetter struct {
 func (b *Bus) deadLetter(dl DeadLetter) {
 	b.stats.deadLettered.Add(1)
 	b.mu.Lock()
+	if sink := b.deadSink; sink != nil {
+		b.mu.Unlock()
+		sink(dl)
+		b.emit(TraceEvent{Kind: TraceDeadLettered, At: dl.At, Env: dl.Envelope, App: dl.Subscriber, Topic: dl.Envelope.Topic,
+			SubscriptionID: dl.SubscriptionID, Pattern: dl.Pattern, Attempt: dl.Attempt, Reason: dl.Reason, Err: dl.Err})
+		return
+	}
 	if len(b.dead) >= b.opts.DeadLetterLimit {
 		// evict a tenth at once so a storm of failures costs amortised O(1) per letter
 		n := max(len(b.dead)-b.opts.DeadLetterLimit+1, b.opts.DeadLetterLimit/10)
@@ -51,4 +58,24 @@ func (b *Bus) TakeDeadLetters() []DeadLetter {
 	out := b.dead
 	b.dead = nil
 	return out
+}
+
+// SinkDeadLetters hands every dead letter from now on to fn instead of the bus's own
+// in-memory list, and first hands over the ones already held: a dead-letter store takes
+// ownership this way. fn runs on the loop and must not block. The dead-lettered trace
+// event is still emitted. cancel restores the in-memory list.
+func (b *Bus) SinkDeadLetters(fn func(DeadLetter)) (cancel func()) {
+	b.mu.Lock()
+	held := b.dead
+	b.dead = nil
+	b.deadSink = fn
+	b.mu.Unlock()
+	for _, dl := range held {
+		fn(dl)
+	}
+	return func() {
+		b.mu.Lock()
+		b.deadSink = nil
+		b.mu.Unlock()
+	}
 }
