@@ -241,3 +241,29 @@ func (c *Contracts) upcastFor(env *Envelope, accept string) (*Envelope, error) {
 	up.SchemaVersion = accept
 	return &up, nil
 }
+
+// HeaderContractVersions marks a message published in several schema versions side by side
+// during a transition: it lists them ("1,2"). A subscriber that accepts version N of the
+// same schema receives only the sibling that fits it best, the highest listed version up
+// to N, and none of the others.
+const HeaderContractVersions = "contract-versions"
+
+// siblingVersion reports whether a sibling listed in vs fits a subscriber accepting accept
+// better than the envelope's own version sv.
+func siblingVersion(vs, sv, accept string) bool {
+	name, v, err := ParseSchemaVersion(sv)
+	if err != nil {
+		return false
+	}
+	aname, av, _ := ParseSchemaVersion(accept)
+	if aname != name {
+		return false
+	}
+	best := 0
+	for f := range strings.SplitSeq(vs, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n <= av && n > best {
+			best = n
+		}
+	}
+	return best > 0 && best != v
+}

@@ -138,7 +138,8 @@ func ExceptSources(apps ...string) SubOption {
 
 // Accept declares the schema version the handler understands ("name@N"). Envelopes of the
 // same schema name and an older version are upcast on delivery; newer ones cannot be
-// downcast and become dead letters with that reason.
+// downcast and become dead letters with that reason. When a message was published in
+// several versions side by side (HeaderContractVersions), only the best fit arrives.
 func Accept(schemaVersion string) SubOption { return func(c *subConfig) { c.accept = schemaVersion } }
 
 // WithMiddleware wraps this subscription's handler inside the bus-wide middleware; the first
@@ -217,10 +218,16 @@ func (a *App) Subscribe(pattern string, h Handler, opts ...SubOption) (*Subscrip
 	return s, nil
 }
 
-// accepts applies the source filters.
+// accepts applies the source filters, and skips one of several versions of a message
+// published side by side when the subscriber gets the version it asked for as a sibling.
 func (s *Subscription) accepts(env *Envelope) bool {
 	if s.include != nil && !slices.Contains(s.include, env.Meta.Source) {
 		return false
+	}
+	if s.accept != "" && env.SchemaVersion != s.accept && env.Meta.Headers != nil {
+		if vs := env.Meta.Headers[HeaderContractVersions]; vs != "" && siblingVersion(vs, env.SchemaVersion, s.accept) {
+			return false
+		}
 	}
 	return s.exclude == nil || !slices.Contains(s.exclude, env.Meta.Source)
 }

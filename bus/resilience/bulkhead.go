@@ -15,11 +15,10 @@ type Bulkhead struct {
 	maxConcurrent int
 	maxQueue      int
 
-	mu       sync.Mutex
-	running  int
-	queue    []func()
-	stats    BulkheadStats
-	released bool
+	mu      sync.Mutex
+	running int
+	queue   []func()
+	stats   BulkheadStats
 }
 
 // BulkheadStats counts a bulkhead's work.
