@@ -1,0 +1,116 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mfelab/bus"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden event logs under testdata")
+
+const testSeed = 42
+
+// Every scenario under every declared knob combination must meet its expected outcomes.
+func TestEveryScenarioUnderEveryKnobCombination(t *testing.T) {
+	for _, s := range All() {
+		for _, knobs := range s.Combinations() {
+			t.Run(s.ID+"/"+strings.ReplaceAll(knobs.String(), " ", ","), func(t *testing.T) {
+				r, err := Start(s, testSeed, knobs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.RunToEnd()
+				checks := r.Checks()
+				if len(checks) == 0 {
+					t.Fatal("the scenario declares no expected outcome")
+				}
+				if !Passed(checks) {
+					t.Fatalf("checks:\n%s", FormatChecks(checks))
+				}
+				// the apps' ACLs must allow everything the scenarios mean to do
+				for _, e := range r.Log.Events(0) {
+					if e.Kind == bus.TraceRejected && errors.Is(e.Err, bus.ErrACL) {
+						t.Errorf("ACL violation: %s", r.Log.Format(e))
+					}
+				}
+			})
+		}
+	}
+}
+
+func ndjson(t *testing.T, r *Run) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, env := range r.Log.Envelopes() {
+		if err := enc.Encode(env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// The default run of each scenario is pinned as a golden NDJSON event log; a change to
+// it must be looked at (go test ./scenarios -update, then read the diff).
+func TestGoldenEventLogs(t *testing.T) {
+	for _, s := range All() {
+		t.Run(s.ID, func(t *testing.T) {
+			r, err := Start(s, testSeed, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.RunToEnd()
+			got := ndjson(t, r)
+			path := filepath.Join("testdata", s.ID+".ndjson")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./scenarios -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+				for i := range min(len(gl), len(wl)) {
+					if gl[i] != wl[i] {
+						t.Fatalf("event log differs from %s at line %d:\n got  %s\n want %s", path, i+1, gl[i], wl[i])
+					}
+				}
+				t.Fatalf("event log differs from %s in length: %d lines, want %d", path, len(gl), len(wl))
+			}
+		})
+	}
+}
+
+// Same scenario, seed and knobs: the same log, byte for byte, trace lines included.
+func TestRunsAreDeterministic(t *testing.T) {
+	for _, s := range All() {
+		t.Run(s.ID, func(t *testing.T) {
+			var logs [2]string
+			for i := range logs {
+				r, err := Start(s, 7, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.RunToEnd()
+				logs[i] = string(ndjson(t, r)) + strings.Join(r.Log.Lines(), "\n")
+			}
+			if logs[0] != logs[1] {
+				t.Fatal("two runs with one seed differ")
+			}
+		})
+	}
+}
