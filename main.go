@@ -1,5 +1,6 @@
 // Command mfelab is MFE Lab: a desktop laboratory for event-driven communication between
-// simulated microfrontends. With no arguments it opens the GUI.
+// simulated microfrontends. With no arguments it opens the GUI; with a command (list, run,
+// replay, export) it works headless. Run `mfelab help` for the commands.
 package main
 
 import (
@@ -14,18 +15,30 @@ import (
 const version = "0.1.0"
 
 func main() {
+	if len(os.Args) > 1 && !isFlag(os.Args[1]) {
+		os.Exit(cli(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	fs := flag.NewFlagSet("mfelab", flag.ContinueOnError)
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	historyFile := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+		os.Exit(exitUsage)
 	}
 	if *showVersion {
 		fmt.Println("mfelab", version)
 		return
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "mfelab: unknown command %q (run with no arguments for the GUI, or -version)\n", fs.Arg(0))
-		os.Exit(2)
+		os.Exit(cli(fs.Args(), os.Stdin, os.Stdout, os.Stderr))
 	}
-	ui.Run(version)
+	path, err := historyPath(*historyFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mfelab: %v\n", err)
+		os.Exit(exitFail)
+	}
+	ui.Run(ui.Options{Version: version, HistoryPath: path})
 }
+
+func isFlag(s string) bool { return len(s) > 1 && s[0] == '-' && s != "-" && s != "--" && !isHelp(s) }
+
+func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }

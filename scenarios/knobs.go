@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ func (k Knob) Parse(s string) (string, error) {
 		return strconv.FormatBool(b), nil
 	case Int, Float:
 		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || (k.Kind == Int && v != float64(int64(v))) {
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (k.Kind == Int && v != float64(int64(v))) {
 			return bad("want a%s number", map[bool]string{true: "n integer", false: ""}[k.Kind == Int])
 		}
 		lo, _ := strconv.ParseFloat(k.Min, 64)

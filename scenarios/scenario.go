@@ -223,8 +223,22 @@ func register(s *Scenario) *Scenario {
 	return s
 }
 
+// menu is the order scenarios are offered in: the list, simple to involved.
+var menu = []string{"checkout-orchestrated", "checkout-choreographed", "dashboard-aggregator", "rpc-pricing",
+	"circuit-breaker", "event-sourcing-cqrs", "versioned-contracts", "retry-dlq-idempotency", "load"}
+
 // All returns every scenario in menu order.
-func All() []*Scenario { return slices.Clone(registry) }
+func All() []*Scenario {
+	out := slices.Clone(registry)
+	rank := func(s *Scenario) int {
+		if i := slices.Index(menu, s.ID); i >= 0 {
+			return i
+		}
+		return len(menu)
+	}
+	slices.SortStableFunc(out, func(a, b *Scenario) int { return rank(a) - rank(b) })
+	return out
+}
 
 // Get finds a scenario by ID; the error lists the valid IDs.
 func Get(id string) (*Scenario, error) {
@@ -233,9 +247,9 @@ func Get(id string) (*Scenario, error) {
 			return s, nil
 		}
 	}
-	ids := make([]string, len(registry))
-	for i, s := range registry {
-		ids[i] = s.ID
+	var ids []string
+	for _, s := range All() {
+		ids = append(ids, s.ID)
 	}
 	return nil, fmt.Errorf("no scenario %q; the scenarios are: %s", id, strings.Join(ids, ", "))
 }

@@ -114,3 +114,62 @@ func TestRunsAreDeterministic(t *testing.T) {
 		})
 	}
 }
+
+// A recorded run replays into the same sequence of topics and sources, and rebuilds the
+// saga state on the dashboard panel.
+func TestReplayRebuildsState(t *testing.T) {
+	s, _ := Get("checkout-orchestrated")
+	orig, err := Start(s, 3, Values{"fail": "ship"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig.RunToEnd()
+	rec := orig.Log.Envelopes()
+	r, err := Replay(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Step() {
+		t.Fatal("the replay has nothing to step")
+	}
+	r.RunToEnd()
+	if !Passed(r.Checks()) {
+		t.Fatalf("checks:\n%s", FormatChecks(r.Checks()))
+	}
+	got := r.Log.Envelopes()
+	for i := range rec {
+		if got[i].Topic != rec[i].Topic || got[i].Meta.Source != rec[i].Meta.Source || !got[i].TS.Equal(rec[i].TS) {
+			t.Fatalf("message %d: %s from %s at %v, recorded %s from %s at %v", i, got[i].Topic, got[i].Meta.Source, got[i].TS,
+				rec[i].Topic, rec[i].Meta.Source, rec[i].TS)
+		}
+	}
+	if st := r.World.App(Dashboard).Get("saga order-1"); st != "failed, done: reserve charge, undone: charge reserve" {
+		t.Fatalf("rebuilt saga state %q", st)
+	}
+	if _, err := Replay(nil); err == nil {
+		t.Fatal("an empty log replayed")
+	}
+}
+
+func TestUnknownScenarioAndKnobErrorsListTheValidOnes(t *testing.T) {
+	if _, err := Get("nope"); err == nil || !strings.Contains(err.Error(), "checkout-orchestrated") {
+		t.Fatalf("unknown scenario: %v", err)
+	}
+	s, _ := Get("rpc-pricing")
+	tests := []struct {
+		name string
+		set  Values
+		want string
+	}{
+		{"an unknown knob lists the knobs", Values{"speed": "1"}, `has no knob "speed"; its knobs: latency (0s..2s, default 50ms)`},
+		{"a duration out of range", Values{"latency": "1h"}, "want 0s to 2s"},
+		{"a bad boolean", Values{"error": "maybe"}, "want true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Start(s, 1, tt.set); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -15,12 +15,18 @@ import (
 // It must match the ID in FyneApp.toml.
 const AppID = "lab.mfe.mfelab"
 
+// Options configure the app.
+type Options struct {
+	Version     string
+	HistoryPath string // the bbolt history file the app records to and browses
+}
+
 // Run opens the main window and blocks until it is closed.
-func Run(version string) {
+func Run(opts Options) {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
 	w := a.NewWindow("MFE Lab")
-	w.SetContent(newWelcome(version))
+	w.SetContent(newWelcome(opts.Version))
 	w.Resize(fyne.NewSize(1100, 720))
 	w.ShowAndRun()
 }
