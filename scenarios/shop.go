@@ -57,11 +57,12 @@ func formatLines(lines []Line) string {
 // shop wires the services the checkout scenarios share: stock, payments, shipments,
 // notifications, pricing. Each handler consults its app's fault switches first.
 type shop struct {
-	w *World
+	w        *World
+	reserved map[string][]Line // order -> lines held for it
 }
 
 func newShop(w *World) (*shop, error) {
-	s := &shop{w: w}
+	s := &shop{w: w, reserved: map[string][]Line{}}
 	inv := w.App(Inventory)
 	for _, sku := range skus {
 		inv.Set("stock "+sku, strconv.Itoa(initialStock[sku]))
@@ -128,8 +129,8 @@ func (s *shop) reserve(req OrderRequest) (any, error) {
 	for _, l := range req.Lines {
 		a.Add("stock "+l.SKU, -l.Qty)
 	}
-	raw, _ := json.Marshal(req.Lines)
-	a.Set("reserved "+req.Order, string(raw))
+	s.reserved[req.Order] = req.Lines
+	a.Set("reserved "+req.Order, formatLines(req.Lines))
 	a.Note("reserved " + formatLines(req.Lines) + " for " + req.Order)
 	return map[string]any{"order": req.Order, "reserved": req.Lines}, nil
 }
@@ -137,12 +138,11 @@ func (s *shop) reserve(req OrderRequest) (any, error) {
 // release gives an order's reserved stock back; releasing twice does nothing.
 func (s *shop) release(order string) map[string]any {
 	a := s.w.App(Inventory)
-	raw := a.Get("reserved " + order)
-	if raw == "" {
+	lines, ok := s.reserved[order]
+	if !ok {
 		return map[string]any{"order": order, "released": false}
 	}
-	var lines []Line
-	_ = json.Unmarshal([]byte(raw), &lines)
+	delete(s.reserved, order)
 	for _, l := range lines {
 		a.Add("stock "+l.SKU, l.Qty)
 	}

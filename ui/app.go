@@ -5,8 +5,6 @@ package ui
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
 
 	"mfelab/assets"
 )
@@ -25,19 +23,9 @@ type Options struct {
 func Run(opts Options) {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
-	w := a.NewWindow("MFE Lab")
-	w.SetContent(newWelcome(opts.Version))
-	w.Resize(fyne.NewSize(1100, 720))
+	w := a.NewWindow("MFE Lab " + opts.Version)
+	l := newLab(w, opts)
+	w.SetOnClosed(l.close)
+	w.Resize(fyne.NewSize(1360, 860))
 	w.ShowAndRun()
-}
-
-// newWelcome is the start screen: what the lab is for and what it will show.
-func newWelcome(version string) fyne.CanvasObject {
-	title := widget.NewLabelWithStyle("MFE Lab "+version, fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	// Centred content gets its minimum size, so these labels must not wrap: a wrapping
-	// label's minimum width is one word.
-	intro := widget.NewLabelWithStyle("Simulated microfrontends on one shared in-process bus.\n"+
-		"Pick a scenario, inject a failure, step through it message by message.",
-		fyne.TextAlignCenter, fyne.TextStyle{})
-	return container.NewCenter(container.NewVBox(title, intro))
 }

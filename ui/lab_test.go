@@ -1,0 +1,111 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"mfelab/bus"
+	"mfelab/scenarios"
+)
+
+func newTestLab(t *testing.T) *lab {
+	t.Helper()
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	w := test.NewWindow(nil)
+	l := newLab(w, Options{Version: "test"})
+	t.Cleanup(l.close)
+	return l
+}
+
+func TestPickAScenarioAndStepThreeTimes(t *testing.T) {
+	l := newTestLab(t)
+	s, _ := scenarios.Get("rpc-pricing")
+	l.picker.SetSelected(s.Title)
+	if l.scenario != s || len(l.knobBox.Objects) != len(s.Knobs) {
+		t.Fatalf("scenario %v with %d knob editors", l.scenario.ID, len(l.knobBox.Objects))
+	}
+	for range 3 {
+		l.step()
+	}
+	// the first act adds two lines to the cart: two publishes, then the pricing calls
+	var kinds []string
+	for _, i := range l.shown {
+		kinds = append(kinds, l.events[i].Kind.String()+" "+l.events[i].Topic)
+	}
+	if len(kinds) == 0 || kinds[0] != "published cart.item-added" {
+		t.Fatalf("log after three steps: %v", kinds)
+	}
+	if got := l.logList.Length(); got != len(l.shown) {
+		t.Fatalf("the list shows %d rows, the log holds %d", got, len(l.shown))
+	}
+	body := l.panels[scenarios.Cart].body.Text
+	if !strings.Contains(body, "total") || !strings.Contains(body, "89.70") {
+		t.Fatalf("cart panel after three steps:\n%s", body)
+	}
+	if !strings.Contains(l.status.Text, "paused at +") {
+		t.Fatalf("status %q", l.status.Text)
+	}
+}
+
+func TestInspectorShowsPayloadAndCausalChain(t *testing.T) {
+	l := newTestLab(t) // checkout-orchestrated
+	l.stepAct()
+	l.stepAct()
+	l.run.RunToEnd()
+	l.refresh()
+	// find the inventory.reserve request
+	row := -1
+	for n, i := range l.shown {
+		if e := l.events[i]; e.Kind == bus.TracePublished && e.Topic == "inventory.reserve" {
+			row = n
+			break
+		}
+	}
+	if row < 0 {
+		t.Fatal("no inventory.reserve in the log")
+	}
+	l.logList.Select(row)
+	text := l.inspector.Text
+	for _, want := range []string{"published  #", "inventory.reserve", `"order": "order-1"`, "caused by: #", "saga.checkout.state", "caused: #"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("inspector lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestFilterAndChecks(t *testing.T) {
+	l := newTestLab(t)
+	l.run.RunToEnd()
+	l.refresh()
+	all := len(l.shown)
+	l.filter = "payment.#"
+	l.applyFilter()
+	if len(l.shown) == 0 || len(l.shown) >= all {
+		t.Fatalf("filter payment.# kept %d of %d", len(l.shown), all)
+	}
+	for _, i := range l.shown {
+		if !strings.HasPrefix(l.events[i].Topic, "payment.") {
+			t.Fatalf("filter let %s through", l.events[i].Topic)
+		}
+	}
+	if !strings.Contains(l.checks.Text, "[ok]") || strings.Contains(l.checks.Text, "FAIL") {
+		t.Fatalf("checks:\n%s", l.checks.Text)
+	}
+}
+
+func TestBadKnobValueKeepsTheRun(t *testing.T) {
+	l := newTestLab(t)
+	k, _ := l.scenario.Knob("latency")
+	before := l.run
+	l.setKnob(k, "forever")
+	if l.run != before {
+		t.Fatal("an invalid knob value restarted the run")
+	}
+	l.setKnob(k, "250ms")
+	if l.run == before || l.run.Knobs.Str("latency") != "250ms" {
+		t.Fatal("a valid knob value did not start a fresh run with it")
+	}
+}
