@@ -45,6 +45,18 @@ func applyCheckoutFaults(r *Run) {
 	}
 }
 
+// startCheckout opens the shop, sets the fault knobs and schedules the customer filling
+// the cart: what both saga styles share before they part ways.
+func startCheckout(r *Run) (*shop, error) {
+	sh, err := newShop(r.World)
+	if err != nil {
+		return nil, err
+	}
+	applyCheckoutFaults(r)
+	r.At(0, "the customer adds a keyboard and two mice", func() { addToCart(r.World, orderID, theOrder) })
+	return sh, nil
+}
+
 // expectCheckout declares the outcomes both styles share; stuck says the choreography
 // cannot finish its rollback when the refund fails.
 func expectCheckout(r *Run, stuck bool) {
@@ -97,11 +109,9 @@ var _ = register(&Scenario{
 	Horizon: 10 * time.Second,
 	Setup: func(r *Run) error {
 		w := r.World
-		sh, err := newShop(w)
-		if err != nil {
+		if _, err := startCheckout(r); err != nil {
 			return err
 		}
-		applyCheckoutFaults(r)
 		cart := w.App(Cart)
 		client := rpc.NewClient(cart.Bus, rpc.ClientOptions{Timeout: 2 * time.Second})
 		call := func(method string) func(context.Context, *saga.Exec) *async.Future[any] {
@@ -124,14 +134,11 @@ var _ = register(&Scenario{
 			{Name: "ship", Action: call("shipping.create"), Compensate: call("shipping.cancel")},
 			{Name: "confirm", Action: publish("order.confirmed", func(id string) any { return map[string]string{"order": id} })},
 		}}
-		var o *saga.Orchestrator
-		o, err = saga.New(cart.Bus, def, saga.Options{})
+		o, err := saga.New(cart.Bus, def, saga.Options{})
 		if err != nil {
 			return err
 		}
-		_ = sh
 		r.AddSagas(func() []SagaView { return orchestratedViews(o) })
-		r.At(0, "the customer adds a keyboard and two mice", func() { addToCart(w, orderID, theOrder) })
 		r.At(100*time.Millisecond, "the customer checks out", func() {
 			cents, _ := total(theOrder)
 			req := OrderRequest{Order: orderID, Lines: theOrder, Amount: float64(cents) / 100}
@@ -199,11 +206,10 @@ var _ = register(&Scenario{
 	Horizon: 10 * time.Second,
 	Setup: func(r *Run) error {
 		w := r.World
-		sh, err := newShop(w)
+		sh, err := startCheckout(r)
 		if err != nil {
 			return err
 		}
-		applyCheckoutFaults(r)
 		cart := w.App(Cart)
 		do := func(app, op string, fn func(OrderRequest) (any, error)) func(context.Context, bus.Delivery) (any, error) {
 			return func(_ context.Context, d bus.Delivery) (any, error) {
@@ -282,7 +288,6 @@ var _ = register(&Scenario{
 				return err
 			}
 		}
-		r.At(0, "the customer adds a keyboard and two mice", func() { addToCart(w, orderID, theOrder) })
 		r.At(100*time.Millisecond, "the customer checks out", func() {
 			cents, _ := total(theOrder)
 			cart.Set("order "+orderID, "pending")

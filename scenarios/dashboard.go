@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ var _ = register(&Scenario{
 							dash.Set(s, "(missing)")
 						}
 					}
-					missing := slices.Concat(res.TimedOut, sortedFailed(res.Failed))
+					missing := slices.Concat(res.TimedOut, slices.Sorted(maps.Keys(res.Failed)))
 					if len(missing) == 0 {
 						dash.Set("status", fmt.Sprintf("complete in %v", res.Took))
 						refreshes = append(refreshes, "complete")
@@ -135,15 +136,6 @@ var _ = register(&Scenario{
 		return nil
 	},
 })
-
-func sortedFailed(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // sourceFigure is what a source reports at a given moment: plain, deterministic figures.
 func sourceFigure(source string, at time.Duration) string {

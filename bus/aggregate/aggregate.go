@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -48,22 +49,13 @@ func (e *IncompleteError) Error() string {
 	if len(e.TimedOut) > 0 {
 		parts = append(parts, "timed out: "+strings.Join(e.TimedOut, ", "))
 	}
-	for _, s := range sortedKeys(e.Failed) {
+	for _, s := range slices.Sorted(maps.Keys(e.Failed)) {
 		parts = append(parts, fmt.Sprintf("%s failed: %s", s, e.Failed[s]))
 	}
 	return "aggregate incomplete: " + strings.Join(parts, "; ")
 }
 
 func (e *IncompleteError) Unwrap() error { return ErrIncomplete }
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 // Query is one gather.
 type Query struct {
