@@ -59,6 +59,7 @@ type lab struct {
 	logList   *widget.List
 	inspector *widget.Label
 	actLabel  *widget.Label
+	views     *views
 
 	stopTicker chan struct{}
 	tickerOnce sync.Once
@@ -160,7 +161,9 @@ func (l *lab) build() {
 	l.inspector.Wrapping = fyne.TextWrapBreak
 
 	logPane := container.NewBorder(filter, nil, nil, nil, l.logList)
-	bottom := container.NewHSplit(logPane, container.NewVScroll(l.inspector))
+	var side fyne.CanvasObject
+	l.views, side = l.newViews()
+	bottom := container.NewHSplit(logPane, side)
 	bottom.Offset = 0.7
 	centre := container.NewVSplit(container.NewVScroll(l.panelGrid), bottom)
 	centre.Offset = 0.45
@@ -255,6 +258,18 @@ func (l *lab) reset() {
 		l.panels[a.Name] = p
 		l.panelGrid.Add(p.card)
 	}
+	l.views.reset(r)
+	l.refresh()
+}
+
+// onLoop runs fn on the bus loop (breaker buttons flip state the loop owns), then shows
+// the result.
+func (l *lab) onLoop(fn func()) {
+	if l.rt != nil {
+		l.run.Bus.Post(fn)
+		return
+	}
+	fn()
 	l.refresh()
 }
 
@@ -403,6 +418,7 @@ func (l *lab) refresh() {
 	} else {
 		l.actLabel.SetText("All acts have happened.")
 	}
+	l.views.refresh(r)
 	if l.rt == nil && r.Finished() {
 		l.checks.SetText(scenarios.FormatChecks(r.Checks()))
 	} else {

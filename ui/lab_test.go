@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -107,5 +108,47 @@ func TestBadKnobValueKeepsTheRun(t *testing.T) {
 	l.setKnob(k, "250ms")
 	if l.run == before || l.run.Knobs.Str("latency") != "250ms" {
 		t.Fatal("a valid knob value did not start a fresh run with it")
+	}
+}
+
+func (l *lab) pick(t *testing.T, id string) {
+	t.Helper()
+	s, err := scenarios.Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.picker.SetSelected(s.Title)
+}
+
+func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
+	l := newTestLab(t)
+	l.pick(t, "circuit-breaker")
+	l.run.Bus.RunFor(1700 * time.Millisecond) // into the outage: the breaker is open
+	l.refresh()
+	tile := l.views.tiles["inventory"]
+	if tile == nil || !strings.Contains(tile.light.Text, "OPEN") || !strings.Contains(tile.counts.Text, "opens after 3 failures in a row") {
+		t.Fatalf("breaker tile: %v", tile)
+	}
+	l.onLoop(l.run.Breakers()[0].ForceClosed)
+	if !strings.Contains(tile.light.Text, "CLOSED (forced)") {
+		t.Fatalf("after force-closed: %q", tile.light.Text)
+	}
+
+	l.pick(t, "checkout-orchestrated")
+	k, _ := l.scenario.Knob("fail")
+	l.setKnob(k, "ship")
+	l.run.RunToEnd()
+	l.refresh()
+	for _, want := range []string{"checkout order-1 (orchestrated): FAILED", "↺ reserve", "↺ charge", "✖ ship", "○ confirm"} {
+		if !strings.Contains(l.views.sagas.Text, want) {
+			t.Fatalf("saga view lacks %q:\n%s", want, l.views.sagas.Text)
+		}
+	}
+
+	l.pick(t, "retry-dlq-idempotency")
+	l.run.Bus.RunFor(time.Second) // before the operator's retry
+	l.refresh()
+	if !strings.Contains(l.views.dead.Text, "1 × handler: cannot parse the payment") {
+		t.Fatalf("dead letters:\n%s", l.views.dead.Text)
 	}
 }
