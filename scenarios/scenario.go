@@ -223,7 +223,7 @@ func register(s *Scenario) *Scenario {
 	return s
 }
 
-// menu is the order scenarios are offered in: the list, simple to involved.
+// menu is the order scenarios are offered in, from the checkout sagas to the load test.
 var menu = []string{"checkout-orchestrated", "checkout-choreographed", "dashboard-aggregator", "rpc-pricing",
 	"circuit-breaker", "event-sourcing-cqrs", "versioned-contracts", "retry-dlq-idempotency", "load"}
 
