@@ -216,15 +216,10 @@ func exportRun(r *scenarios.Run, path string, f history.Format) (int, error) {
 	deliveries := map[uint64][]history.Delivery{}
 	var envs []*bus.Envelope
 	for _, e := range r.Log.Events(0) {
-		switch e.Kind {
-		case bus.TracePublished:
+		if e.Kind == bus.TracePublished {
 			envs = append(envs, e.Env)
-		case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped, bus.TraceRetryScheduled:
-			status := map[bus.TraceKind]string{bus.TraceDelivered: "delivered", bus.TraceHandlerFailed: "failed",
-				bus.TraceSkipped: "skipped", bus.TraceRetryScheduled: "retrying"}[e.Kind]
-			deliveries[e.Env.Seq] = append(deliveries[e.Env.Seq], history.Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq,
-				Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App, SubscriptionID: e.SubscriptionID,
-				Status: status, Reason: e.Reason, At: e.At})
+		} else if d, ok := history.DeliveryOf(e); ok {
+			deliveries[d.Seq] = append(deliveries[d.Seq], d)
 		}
 	}
 	return history.WriteFileAtomic(path, func(w io.Writer) (int, error) {

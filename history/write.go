@@ -307,6 +307,21 @@ func (s *Store) Detach() {
 	}
 }
 
+// deliveryStatus names the Delivery.Status of each trace kind that records one.
+var deliveryStatus = map[bus.TraceKind]string{bus.TraceDelivered: "delivered", bus.TraceHandlerFailed: "failed",
+	bus.TraceSkipped: "skipped", bus.TraceRetryScheduled: "retrying"}
+
+// DeliveryOf turns a trace event about a delivery into the Delivery the store records (and
+// the exporters draw); ok is false for other kinds of event.
+func DeliveryOf(e bus.TraceEvent) (d Delivery, ok bool) {
+	status, ok := deliveryStatus[e.Kind]
+	if !ok || e.Env == nil {
+		return Delivery{}, false
+	}
+	return Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
+		SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}, true
+}
+
 func (s *Store) record(e bus.TraceEvent) {
 	var req writeReq
 	switch e.Kind {
@@ -316,17 +331,8 @@ func (s *Store) record(e bus.TraceEvent) {
 			req.done = make(chan error, 1)
 		}
 	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped, bus.TraceRetryScheduled:
-		status := "delivered"
-		switch e.Kind {
-		case bus.TraceHandlerFailed:
-			status = "failed"
-		case bus.TraceSkipped:
-			status = "skipped"
-		case bus.TraceRetryScheduled:
-			status = "retrying"
-		}
-		req.deliv = &Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
-			SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}
+		d, _ := DeliveryOf(e)
+		req.deliv = &d
 	case bus.TraceDeadLettered:
 		req.dead = &DeadLetter{Envelope: e.Env, Subscriber: e.App, Pattern: e.Pattern, Reason: e.Reason, Attempt: e.Attempt, At: e.At}
 	default:

@@ -42,7 +42,7 @@ type lab struct {
 	events   []bus.TraceEvent // the log as shown, all of it
 	shown    []int            // indexes into events passing the filter
 	filter   string
-	envs     map[uuid.UUID]*bus.Envelope
+	envs     map[uuid.UUID]*bus.Envelope // every published envelope seen, by ID
 	children map[uuid.UUID][]*bus.Envelope
 	selected int
 
@@ -411,7 +411,7 @@ func (l *lab) refresh() {
 	case r.Finished():
 		state = "finished"
 	}
-	l.status.SetText(fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", state, elapsed.Seconds(), len(r.Log.Envelopes()), r.Bus.Pending()))
+	l.status.SetText(fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", state, elapsed.Seconds(), len(l.envs), r.Bus.Pending()))
 	acts, fired := r.Acts()
 	if fired < len(acts) {
 		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))

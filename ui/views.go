@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -121,15 +122,15 @@ func (v *views) refresh(r *scenarios.Run) {
 		for _, step := range s.Steps {
 			mark := "  ○ "
 			switch {
-			case contains(s.Compensated, step):
+			case slices.Contains(s.Compensated, step):
 				mark = "  ↺ " // done, then undone
 			case step == s.Failed:
 				mark = "  ✖ "
-			case contains(s.Done, step):
+			case slices.Contains(s.Done, step):
 				mark = "  ✔ "
 			}
 			line := mark + step
-			if contains(s.Compensated, step) {
+			if slices.Contains(s.Compensated, step) {
 				line += "   ← compensated"
 			}
 			sb.WriteString(line + "\n")
@@ -154,13 +155,4 @@ func (v *views) refresh(r *scenarios.Run) {
 		sb.WriteString("The dead-letter store is empty.")
 	}
 	v.dead.SetText(sb.String())
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -220,9 +220,7 @@ func (br *Breaker) Allow() (Ticket, error) {
 	var pending []Transition
 	br.mu.Lock()
 	now := br.now()
-	if br.state == Open && !br.forced && now >= br.retryAt {
-		pending = append(pending, br.transitionLocked(HalfOpen, "open timeout elapsed", now, false))
-	}
+	pending = br.halfOpenDueLocked(now, pending)
 	var t Ticket
 	var err error
 	switch br.state {
@@ -378,6 +376,15 @@ func (br *Breaker) transitionLocked(to State, reason string, now int64, forced b
 	return Transition{Name: br.cfg.Name, From: from, To: to, Reason: reason, At: time.Unix(0, now).UTC(), Forced: forced}
 }
 
+// halfOpenDueLocked moves an open breaker whose timeout has passed to half-open, on the
+// first look after the moment (the timer may not have run yet).
+func (br *Breaker) halfOpenDueLocked(now int64, pending []Transition) []Transition {
+	if br.state == Open && !br.forced && now >= br.retryAt {
+		pending = append(pending, br.transitionLocked(HalfOpen, "open timeout elapsed", now, false))
+	}
+	return pending
+}
+
 func (br *Breaker) halfOpenIfStill(gen uint64) {
 	br.mu.Lock()
 	if br.gen != gen || br.state != Open || br.forced {
@@ -454,9 +461,7 @@ func (br *Breaker) Snapshot() Snapshot {
 	var pending []Transition
 	br.mu.Lock()
 	now := br.now()
-	if br.state == Open && !br.forced && now >= br.retryAt {
-		pending = append(pending, br.transitionLocked(HalfOpen, "open timeout elapsed", now, false))
-	}
+	pending = br.halfOpenDueLocked(now, pending)
 	s := Snapshot{Name: br.cfg.Name, State: br.state, Forced: br.forced, Counts: br.counts, Consecutive: br.consecutive,
 		TrialsInFlight: br.trials, TrialSuccesses: br.trialOK}
 	s.WindowCalls, s.WindowFailures = br.windowLocked(now)
