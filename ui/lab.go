@@ -207,10 +207,15 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		e.SetPlaceHolder(k.Range())
 		editor = e
 	}
+	label.SetText(k.Label + "  (" + k.Range() + ")")
+	box := container.NewVBox(label, editor)
 	if k.Help != "" {
-		label.SetText(k.Label + "  (" + k.Range() + ")")
+		help := widget.NewLabel(k.Help)
+		help.Wrapping = fyne.TextWrapWord
+		help.Importance = widget.LowImportance
+		box.Add(help)
 	}
-	return container.NewVBox(label, editor)
+	return box
 }
 
 func (l *lab) setKnob(k scenarios.Knob, v string) {
@@ -441,7 +446,9 @@ func (l *lab) row(e bus.TraceEvent) string {
 			who = e.Env.Meta.Source + " → " + e.App
 		}
 	}
-	line := fmt.Sprintf("%7.3f %-4s %-14s %-22s %s", at, seq, e.Kind, who, e.Topic)
+	// the topic comes before the apps: it is what a reader scans for, and it must not be
+	// the part a narrow pane cuts off
+	line := fmt.Sprintf("%7.3f %-4s %-14s %-30s %s", at, seq, e.Kind, e.Topic, who)
 	if e.Attempt > 1 {
 		line += fmt.Sprintf(" (attempt %d)", e.Attempt)
 	}
