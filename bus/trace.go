@@ -24,6 +24,9 @@ const (
 	TraceSkipped
 	TraceContractWarning
 	TraceRetryScheduled
+	// TraceTimedOut: a request's answer did not come in time. Patterns emit it (through
+	// App.TimedOut), so a diagram can draw the wait that ended unanswered.
+	TraceTimedOut
 )
 
 var traceKindNames = [...]string{
@@ -36,6 +39,7 @@ var traceKindNames = [...]string{
 	TraceSkipped:         "skipped",
 	TraceContractWarning: "contract-warning",
 	TraceRetryScheduled:  "retry-scheduled",
+	TraceTimedOut:        "timed-out",
 }
 
 func (k TraceKind) String() string {
@@ -81,6 +85,15 @@ func (e TraceEvent) MarshalJSON() ([]byte, error) {
 		out.ID = e.Env.ID.String()
 	}
 	return json.Marshal(out)
+}
+
+// TimedOut records on the tap that env, a request this app sent, got no answer in time.
+// The event names the requester as App; it changes nothing on the bus.
+func (a *App) TimedOut(env *Envelope, reason string) {
+	if env == nil || !a.bus.hasTaps() {
+		return
+	}
+	a.bus.emit(TraceEvent{Kind: TraceTimedOut, At: a.bus.Now(), Env: env, App: a.name, Topic: env.Topic, Reason: reason})
 }
 
 type tap struct{ fn func(TraceEvent) }

@@ -118,7 +118,11 @@ var _ = register(&Scenario{
 			return func(ctx context.Context, x *saga.Exec) *async.Future[any] {
 				var req OrderRequest
 				_ = x.Input(&req)
-				return async.Map(client.Call(ctx, method, req, rpc.CausedBy(x.Cause())),
+				opts := []rpc.CallOption{rpc.CausedBy(x.Cause())}
+				if step := x.Undoing(); step != "" {
+					opts = append(opts, rpc.Header(saga.HeaderCompensates, step))
+				}
+				return async.Map(client.Call(ctx, method, req, opts...),
 					func(v json.RawMessage) (any, error) { return v, nil })
 			}
 		}

@@ -87,6 +87,8 @@ func (l *Log) Format(e bus.TraceEvent) string {
 	switch e.Kind {
 	case bus.TracePublished, bus.TraceRejected, bus.TraceRateLimited, bus.TraceContractWarning:
 		fmt.Fprintf(&sb, "%-13s -> %s", e.App, e.Topic)
+	case bus.TraceTimedOut:
+		fmt.Fprintf(&sb, "%-13s .. %s", e.App, e.Topic)
 	default:
 		from := ""
 		if e.Env != nil {

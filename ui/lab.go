@@ -440,7 +440,7 @@ func (l *lab) row(e bus.TraceEvent) string {
 	}
 	who := e.App
 	switch e.Kind {
-	case bus.TracePublished, bus.TraceRejected, bus.TraceRateLimited, bus.TraceContractWarning:
+	case bus.TracePublished, bus.TraceRejected, bus.TraceRateLimited, bus.TraceContractWarning, bus.TraceTimedOut:
 	default:
 		if e.Env != nil {
 			who = e.Env.Meta.Source + " → " + e.App

@@ -195,6 +195,7 @@ func (c *Client) Call(ctx context.Context, method string, params any, opts ...Ca
 	cl.timer = b.After(timeout, func() {
 		if c.finish(id) != nil {
 			c.count(func(s *Stats) { s.Timeouts++ })
+			c.app.TimedOut(env, fmt.Sprintf("no reply within %v", timeout))
 			settle(nil, &TimeoutError{Method: method, After: timeout})
 		}
 	})

@@ -207,6 +207,7 @@ func TestCallTraceOnABus(t *testing.T) {
 		"+20 delivered pricing pricing.slow",
 		"+20 delivered cart pricing.total.reply.cart",
 		"+20 delivered cart pricing.plain.reply.cart",
+		"+100 timed-out cart pricing.slow [no reply within 100ms]",
 		"+170 published pricing pricing.slow.reply.cart",
 		"+170 delivered cart pricing.slow.reply.cart",
 	}

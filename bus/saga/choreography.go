@@ -179,7 +179,8 @@ func (c *Choreography) undo(ctx context.Context, p *Participant, d bus.Delivery)
 		return fmt.Errorf("%s: undo: %w", p.Step, err)
 	}
 	if p.Compensated != "" {
-		if _, perr := d.Publish(p.Compensated, json.RawMessage(done)); perr != nil {
+		m := bus.Msg{Topic: p.Compensated, Payload: json.RawMessage(done), Headers: map[string]string{HeaderCompensates: p.Step}}
+		if _, perr := d.Send(m); perr != nil {
 			return fmt.Errorf("%s: announce compensation: %w", p.Step, perr)
 		}
 	}

@@ -90,10 +90,19 @@ func (s State) clone() State {
 
 // Exec is what a step sees of its running saga.
 type Exec struct {
-	o     *Orchestrator
-	state *State
-	cause *bus.Envelope
+	o       *Orchestrator
+	state   *State
+	cause   *bus.Envelope
+	undoing string
 }
+
+// HeaderCompensates marks a message sent to undo a saga step; its value is the step. The
+// flow diagram draws such messages as compensations, whatever their topic.
+const HeaderCompensates = "saga-compensates"
+
+// Undoing names the step whose compensation is being started, or "" during an action.
+// Compensations put it in the HeaderCompensates header of what they send.
+func (x *Exec) Undoing() string { return x.undoing }
 
 // ID is the instance ID (also the correlation id of everything the saga sends).
 func (x *Exec) ID() string { return x.state.ID }
@@ -370,7 +379,10 @@ func (o *Orchestrator) compensate(ctx context.Context, x *Exec, settle func(Stat
 	o.mu.Lock()
 	st.Current = "undo " + next
 	o.mu.Unlock()
-	o.call(o.def.Steps[i].Compensate, ctx, x).Then(func(_ any, err error) {
+	x.undoing = next
+	undo := o.call(o.def.Steps[i].Compensate, ctx, x)
+	x.undoing = ""
+	undo.Then(func(_ any, err error) {
 		o.mu.Lock()
 		if err != nil {
 			st.CompensationErrors = append(st.CompensationErrors, StepError{Step: next, Error: err.Error()})
