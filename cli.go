@@ -2,11 +2,9 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -171,7 +169,7 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "\nOutcome checks\n%s", indent(scenarios.FormatChecks(checks)))
 	if *export != "" {
-		n, err := exportRun(r, *export, f)
+		n, err := history.ExportTrace(*export, f, r.Log.Events(0))
 		if err != nil {
 			fmt.Fprintf(stderr, "mfelab run: export: %v\n", err)
 			return exitFail
@@ -211,53 +209,6 @@ func scenarioList() string {
 	return sb.String()
 }
 
-// exportRun writes a run's envelopes, with their deliveries, in format f, atomically.
-func exportRun(r *scenarios.Run, path string, f history.Format) (int, error) {
-	deliveries := map[uint64][]history.Delivery{}
-	var envs []*bus.Envelope
-	for _, e := range r.Log.Events(0) {
-		if e.Kind == bus.TracePublished {
-			envs = append(envs, e.Env)
-		} else if d, ok := history.DeliveryOf(e); ok {
-			deliveries[d.Seq] = append(deliveries[d.Seq], d)
-		}
-	}
-	return history.WriteFileAtomic(path, func(w io.Writer) (int, error) {
-		ex, err := history.NewExporter(w, f)
-		if err != nil {
-			return 0, err
-		}
-		n := 0
-		for _, env := range envs {
-			if err := ex.Write(env, deliveries[env.Seq]); err != nil {
-				return n, err
-			}
-			n++
-		}
-		return n, ex.Close()
-	})
-}
-
-// readLog imports an exported log, choosing the format by its first byte.
-func readLog(path string) (history.ImportResult, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return history.ImportResult{}, err
-	}
-	f := history.NDJSON
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
-		f = history.CloudEvents
-	}
-	res, err := history.Import(bytes.NewReader(data), f)
-	if err != nil {
-		return res, err
-	}
-	if len(res.Envelopes) == 0 && len(res.Errors) > 0 {
-		return res, fmt.Errorf("%s: no message could be read (first problem: %v)", path, res.Errors[0])
-	}
-	return res, nil
-}
-
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mfelab replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -270,7 +221,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mfelab replay: want the file to replay\n")
 		return exitUsage
 	}
-	res, err := readLog(file)
+	res, err := history.ReadFile(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab replay: %v\n", err)
 		return exitFail

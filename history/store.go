@@ -66,6 +66,9 @@ type Store struct {
 	ns   []byte
 	log  *slog.Logger
 
+	// view is set on a handle made by In: it shares the file, and Close leaves it open.
+	view bool
+
 	// Recovered is the path the previous, unreadable file was moved to when Open had to
 	// start afresh; empty otherwise.
 	Recovered string
@@ -146,7 +149,17 @@ func Open(path string, opts Options) (*Store, error) {
 		}
 	}
 	s.db = db
-	if err := db.Update(func(tx *bolt.Tx) error {
+	if err := s.prepare(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.start()
+	return s, nil
+}
+
+// prepare creates the namespace's buckets.
+func (s *Store) prepare() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		ns, err := tx.CreateBucketIfNotExists(s.ns)
 		if err != nil {
 			return err
@@ -157,18 +170,22 @@ func Open(path string, opts Options) (*Store, error) {
 			}
 		}
 		return nil
-	}); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("history: prepare namespace %q in %s: %w", opts.Namespace, path, err)
+	})
+	if err != nil {
+		return fmt.Errorf("history: prepare namespace %q in %s: %w", s.opts.Namespace, s.path, err)
 	}
-	s.queue = make(chan writeReq, opts.QueueSize)
+	return nil
+}
+
+// start runs the writer and, if asked for, the background GC.
+func (s *Store) start() {
+	s.queue = make(chan writeReq, s.opts.QueueSize)
 	s.stop = make(chan struct{})
 	s.done = make(chan struct{})
 	go s.writer()
-	if opts.GCInterval > 0 {
+	if s.opts.GCInterval > 0 {
 		go s.gcLoop()
 	}
-	return s, nil
 }
 
 func withDefaults(o Options) Options {
@@ -227,6 +244,12 @@ func (s *Store) Close() error {
 	close(s.stop)
 	s.closeMu.Unlock()
 	<-s.done
+	if s.view {
+		if p := s.writeE.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}
 	err := s.db.Close()
 	if p := s.writeE.Load(); p != nil && err == nil {
 		err = *p
