@@ -3,7 +3,7 @@ GO          ?= go
 BIN         := bin/mfelab
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build deps test fmt-check vet unit bench lint clean
+.PHONY: run build deps display-deps test fmt-check vet unit bench lint e2e clean
 
 run: build
 	./$(BIN)
@@ -30,6 +30,13 @@ unit:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./bus/... ./history/...
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem .
+
+# Builds the real binary, runs a scenario in it under a virtual display, checks its screenshot.
+e2e: display-deps build
+	.ci/e2e $(BIN)
+
+display-deps:
+	@.ci/deps --display
 
 lint: deps
 	$(GO) run $(STATICCHECK) ./...

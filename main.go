@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 
+	"mfelab/history"
+	"mfelab/scenarios"
 	"mfelab/ui"
 )
 
@@ -21,6 +23,10 @@ func main() {
 	fs := flag.NewFlagSet("mfelab", flag.ContinueOnError)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	historyFile := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
+	scenario := fs.String("scenario", "", "open this scenario (see mfelab list)")
+	knobs := setFlags{}
+	fs.Var(knobs, "set", "with -scenario: set a knob, as knob=value (repeatable)")
+	screenshot := fs.String("screenshot", "", "run the scenario to its end, write a PNG of the window to this file and quit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(exitUsage)
 	}
@@ -36,7 +42,21 @@ func main() {
 		fmt.Fprintf(os.Stderr, "mfelab: %v\n", err)
 		os.Exit(exitFail)
 	}
-	ui.Run(ui.Options{Version: version, HistoryPath: path})
+	if *scenario != "" {
+		s, err := scenarios.Get(*scenario)
+		if err == nil {
+			_, err = s.Resolve(scenarios.Values(knobs))
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mfelab: %v\n", err)
+			os.Exit(exitUsage)
+		}
+	} else if len(knobs) > 0 {
+		fmt.Fprintln(os.Stderr, "mfelab: -set needs -scenario")
+		os.Exit(exitUsage)
+	}
+	os.Exit(ui.Run(ui.Options{Version: version, HistoryPath: path, HistoryPathExplicit: *historyFile != "" || os.Getenv(history.EnvPath) != "",
+		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot}))
 }
 
 func isFlag(s string) bool { return len(s) > 1 && s[0] == '-' && s != "-" && s != "--" && !isHelp(s) }

@@ -14,6 +14,9 @@ import (
 	"mfelab/bus"
 )
 
+// ReplayID is the scenario ID of runs made by Replay.
+const ReplayID = "replay"
+
 // Replay makes a run that publishes a recorded log again, through a fresh bus, each
 // envelope as its original source at its original offset in time, keeping its topic,
 // payload, schema version, correlation and headers (causation is mapped onto the replayed
@@ -43,7 +46,7 @@ func Replay(envs []*bus.Envelope) (*Run, error) {
 			last = e.TS
 		}
 	}
-	s := &Scenario{ID: "replay", Title: "Replay of a recorded log",
+	s := &Scenario{ID: ReplayID, Title: "Replay of a recorded log",
 		Watch:   fmt.Sprintf("%d recorded messages published again in their original order and timing.", len(envs)),
 		Horizon: last.Sub(first) + time.Second}
 	s.Setup = func(r *Run) error { return setupReplay(r, envs, first) }
@@ -133,4 +136,32 @@ func setupReplay(r *Run, envs []*bus.Envelope, first time.Time) error {
 		return expectEq(len(r.Log.Envelopes()), len(envs))
 	})
 	return nil
+}
+
+// StepToMessage steps the run until n messages have been published in it, or until
+// nothing is left to run; it returns how many have been. Time travel uses it to stop a
+// replay just after a chosen message.
+func (r *Run) StepToMessage(n int) int {
+	count := func() int {
+		published := 0
+		for _, e := range r.Log.Events(0) {
+			if e.Kind == bus.TracePublished {
+				published++
+			}
+		}
+		return published
+	}
+	have := count()
+	for have < n {
+		from := r.Log.Len()
+		if !r.Bus.Step() {
+			break
+		}
+		for _, e := range r.Log.Events(from) {
+			if e.Kind == bus.TracePublished {
+				have++
+			}
+		}
+	}
+	return have
 }

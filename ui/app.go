@@ -3,10 +3,19 @@
 package ui
 
 import (
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"time"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/software"
 
 	"mfelab/assets"
+	"mfelab/history"
+	"mfelab/scenarios"
 )
 
 // AppID identifies the application to Fyne (preferences and storage live under it).
@@ -15,17 +24,89 @@ const AppID = "lab.mfe.mfelab"
 
 // Options configure the app.
 type Options struct {
-	Version     string
-	HistoryPath string // the bbolt history file the app records to and browses
+	Version string
+	// HistoryPath is the bbolt history file the app records runs to and browses.
+	HistoryPath string
+	// HistoryPathExplicit says the path came from a flag or the environment; otherwise
+	// the file the user last opened is preferred.
+	HistoryPathExplicit bool
+	// Scenario opens this scenario (by ID) instead of the one used last.
+	Scenario string
+	// Knobs set the opened scenario's knobs; the rest keep their defaults.
+	Knobs scenarios.Values
+	// Screenshot, when set, runs the scenario to its end, writes a PNG of the window to
+	// this path and quits: the end-to-end check and the documentation's pictures.
+	Screenshot string
 }
 
-// Run opens the main window and blocks until it is closed.
-func Run(opts Options) {
+// Run opens the main window and blocks until it is closed. It returns the process's exit
+// code: 0, or 1 when a screenshot run could not write its picture or its checks failed.
+func Run(opts Options) int {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.IconPNG))
+	prefs := a.Preferences()
+	applyTheme(a, prefs.StringWithFallback(prefTheme, themeSystem))
 	w := a.NewWindow("MFE Lab " + opts.Version)
+	if opts.Scenario == "" {
+		opts.Scenario = prefs.String(prefScenario)
+	}
 	l := newLab(w, opts)
+	w.SetCloseIntercept(func() {
+		size := w.Canvas().Size()
+		prefs.SetFloat(prefWidth, float64(size.Width))
+		prefs.SetFloat(prefHeight, float64(size.Height))
+		w.Close()
+	})
 	w.SetOnClosed(l.close)
-	w.Resize(fyne.NewSize(1360, 860))
-	w.ShowAndRun()
+	w.Resize(fyne.NewSize(float32(prefs.FloatWithFallback(prefWidth, 1440)), float32(prefs.FloatWithFallback(prefHeight, 900))))
+	w.Show()
+	path := opts.HistoryPath
+	if remembered := prefs.String(prefStorePath); remembered != "" && !opts.HistoryPathExplicit {
+		path = remembered
+	}
+	if path != "" {
+		l.openStore(path)
+	}
+	code := 0
+	if opts.Screenshot != "" {
+		go func() {
+			time.Sleep(1500 * time.Millisecond) // let the window map and draw once
+			fyne.DoAndWait(func() {
+				l.startRecording()
+				l.run.RunToEnd()
+				l.refresh()
+				l.selectArrow(len(l.flow.arrows) / 2)
+				l.flowView.reveal(len(l.flow.arrows) / 2)
+			})
+			time.Sleep(700 * time.Millisecond)
+			fyne.DoAndWait(func() {
+				if err := l.screenshot(opts.Screenshot); err != nil {
+					fmt.Fprintln(os.Stderr, "mfelab:", err)
+					code = 1
+				} else if !scenarios.Passed(l.run.Checks()) {
+					fmt.Fprintln(os.Stderr, "mfelab: the scenario's checks failed:\n"+scenarios.FormatChecks(l.run.Checks()))
+					code = 1
+				}
+				w.Close()
+			})
+		}()
+	}
+	a.Run()
+	return code
+}
+
+// screenshot writes a PNG of the window's content. The content is drawn again on an
+// offscreen canvas: reading back the GL window is unreliable under a virtual display.
+func (l *lab) screenshot(path string) error {
+	size := l.win.Canvas().Size()
+	c := software.NewCanvas()
+	c.SetPadded(false)
+	c.SetContent(l.win.Content())
+	c.Resize(size)
+	img := c.Capture()
+	_, err := history.WriteFileAtomic(path, func(w io.Writer) (int, error) { return 1, png.Encode(w, img) })
+	if err != nil {
+		return fmt.Errorf("screenshot %s: %w", path, err)
+	}
+	return nil
 }

@@ -3,6 +3,8 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,15 +13,20 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/google/uuid"
 
 	"mfelab/bus"
+	"mfelab/history"
 	"mfelab/scenarios"
 )
 
 // speeds offered by the speed selector, by label.
+// anyStatus is the status filter's choice that hides nothing.
+const anyStatus = "any status"
+
 var speeds = []struct {
 	label string
 	value float64
@@ -45,6 +52,22 @@ type lab struct {
 	envs     map[uuid.UUID]*bus.Envelope // every published envelope seen, by ID
 	children map[uuid.UUID][]*bus.Envelope
 	selected int
+	status   bus.TraceKind // the log's status filter; 0 shows every kind
+
+	// the flow diagram of the run
+	flow       *flowModel
+	flowView   *flowView
+	flowSlider *widget.Slider
+
+	// history: the open file, the namespace recording the current run, the browser tab
+	store    *history.Store
+	recorder *history.Store
+	hist     *historyView
+	// origin says where the current run came from when it is not a fresh run of the
+	// picked scenario: a replay, a point of time travel.
+	origin string
+	// lastError is the text of the latest error dialog, for tests and the status line.
+	lastError string
 
 	picker    *widget.Select
 	watch     *widget.Label
@@ -52,7 +75,7 @@ type lab struct {
 	seedEntry *widget.Entry
 	speedSel  *widget.Select
 	runBtn    *widget.Button
-	status    *widget.Label
+	statusLbl *widget.Label
 	checks    *widget.Label
 	panels    map[string]*panel
 	panelGrid *fyne.Container
@@ -60,6 +83,9 @@ type lab struct {
 	inspector *widget.Label
 	actLabel  *widget.Label
 	views     *views
+	sideTabs  *container.AppTabs
+	lowerTabs *container.AppTabs
+	prefs     fyne.Preferences
 
 	stopTicker chan struct{}
 	tickerOnce sync.Once
@@ -75,8 +101,18 @@ type panel struct {
 
 func newLab(win fyne.Window, opts Options) *lab {
 	l := &lab{win: win, opts: opts, seed: 42, speed: 1, selected: -1, panels: map[string]*panel{}}
+	if a := fyne.CurrentApp(); a != nil {
+		l.prefs = a.Preferences()
+	}
 	l.build()
-	l.choose(scenarios.All()[0])
+	first := scenarios.All()[0]
+	if s, err := scenarios.Get(opts.Scenario); err == nil {
+		first = s
+	}
+	l.choose(first)
+	if len(opts.Knobs) > 0 && first.ID == opts.Scenario {
+		l.applyKnobs(opts.Knobs)
+	}
 	return l
 }
 
@@ -109,15 +145,28 @@ func (l *lab) build() {
 				if l.rt != nil {
 					l.rt.SetSpeed(s.value)
 				}
+				l.remember(prefSpeed, v)
 			}
 		}
 	})
 	l.speedSel.SetSelected("1x")
+	if l.prefs != nil {
+		l.speedSel.SetSelected(l.prefs.StringWithFallback(prefSpeed, "1x"))
+	}
+	themeSel := widget.NewSelect(themeChoices, func(v string) {
+		if a := fyne.CurrentApp(); a != nil && l.prefs != nil && l.prefs.String(prefTheme) != v {
+			applyTheme(a, v)
+			l.remember(prefTheme, v)
+		}
+	})
+	if l.prefs != nil {
+		themeSel.SetSelected(l.prefs.StringWithFallback(prefTheme, themeSystem))
+	}
 	l.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), l.toggleRun)
 	stepBtn := widget.NewButtonWithIcon("Step", theme.MediaSkipNextIcon(), l.step)
 	actBtn := widget.NewButtonWithIcon("Next act", theme.MediaFastForwardIcon(), l.stepAct)
 	resetBtn := widget.NewButtonWithIcon("Reset", theme.MediaReplayIcon(), l.reset)
-	l.status = widget.NewLabel("")
+	l.statusLbl = widget.NewLabel("")
 	l.actLabel = widget.NewLabel("")
 	l.actLabel.Wrapping = fyne.TextWrapWord
 	l.checks = widget.NewLabel("")
@@ -128,13 +177,13 @@ func (l *lab) build() {
 		l.watch,
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle("Knobs", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), l.knobBox,
-		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel)),
+		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel), widget.NewFormItem("Theme", themeSel)),
 		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
-		l.status, l.actLabel,
+		l.statusLbl, l.actLabel,
 		widget.NewSeparator(),
 		widget.NewLabelWithStyle("Outcome checks", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), l.checks,
 	)
-	l.panelGrid = container.NewGridWrap(fyne.NewSize(240, 200))
+	l.panelGrid = container.NewGridWrap(fyne.NewSize(236, 196))
 	l.logList = widget.NewList(func() int { return len(l.shown) },
 		func() fyne.CanvasObject {
 			lbl := widget.NewLabel("")
@@ -148,7 +197,7 @@ func (l *lab) build() {
 			}
 		})
 	l.logList.OnSelected = func(i widget.ListItemID) {
-		if i < len(l.shown) {
+		if i < len(l.shown) && l.shown[i] != l.selected {
 			l.selected = l.shown[i]
 			l.inspect(l.events[l.selected])
 		}
@@ -156,19 +205,60 @@ func (l *lab) build() {
 	filter := widget.NewEntry()
 	filter.SetPlaceHolder("filter: topic pattern (cart.#), app name, or correlation id")
 	filter.OnChanged = func(s string) { l.filter = strings.TrimSpace(s); l.applyFilter() }
-	l.inspector = widget.NewLabel("Select a message in the log to inspect it.")
+	statuses := []string{anyStatus}
+	for k := bus.TracePublished; k.String() != "unknown"; k++ {
+		statuses = append(statuses, k.String())
+	}
+	statusSel := widget.NewSelect(statuses, func(v string) {
+		l.status = 0
+		for k := bus.TracePublished; k.String() != "unknown"; k++ {
+			if k.String() == v {
+				l.status = k
+			}
+		}
+		l.applyFilter()
+	})
+	statusSel.SetSelected(anyStatus)
+	l.inspector = widget.NewLabel("Select a message in the log or an arrow in the diagram to inspect it.")
 	l.inspector.TextStyle = fyne.TextStyle{Monospace: true}
 	l.inspector.Wrapping = fyne.TextWrapBreak
 
-	logPane := container.NewBorder(filter, nil, nil, nil, l.logList)
+	l.flow = newFlowModel(nil)
+	l.flowView = newFlowView(l.flow)
+	l.flowView.onSelect = l.selectArrow
+	l.flowSlider = widget.NewSlider(0, 0)
+	l.flowSlider.OnChanged = func(v float64) {
+		if int(v) != l.flowView.top {
+			l.flowView.scrollTo(int(v))
+		}
+	}
+	l.flowView.onScroll = l.syncSlider
+	legend := widget.NewButtonWithIcon("Legend", theme.InfoIcon(), func() {
+		dialog.ShowCustom("How the diagram draws messages", "Close", flowLegend(), l.win)
+	})
+	follow := widget.NewButtonWithIcon("Newest", theme.MoveDownIcon(), func() { l.flowView.scrollTo(len(l.flow.arrows)) })
+	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), l.showExport)
+	flowBar := container.NewHBox(widget.NewLabelWithStyle("Flow", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		layout.NewSpacer(), legend, follow, export)
+	flowPane := container.NewBorder(flowBar, l.flowSlider, nil, nil, l.flowView)
+
+	logPane := container.NewBorder(container.NewBorder(nil, nil, nil, statusSel, filter), nil, nil, nil, l.logList)
 	var side fyne.CanvasObject
 	l.views, side = l.newViews()
-	bottom := container.NewHSplit(logPane, side)
-	bottom.Offset = 0.7
+	l.sideTabs = side.(*container.AppTabs)
+	l.hist = newHistoryView(l)
+	l.lowerTabs = container.NewAppTabs(
+		container.NewTabItem("Log", logPane),
+		container.NewTabItem("History", l.hist.content),
+	)
+	work := container.NewVSplit(flowPane, l.lowerTabs)
+	work.Offset = 0.55
+	bottom := container.NewHSplit(work, side)
+	bottom.Offset = 0.68
 	centre := container.NewVSplit(container.NewVScroll(l.panelGrid), bottom)
-	centre.Offset = 0.45
+	centre.Offset = 0.34
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(left)), centre)
-	split.Offset = 0.24
+	split.Offset = 0.22
 	l.win.SetContent(split)
 	l.addShortcuts()
 }
@@ -176,6 +266,7 @@ func (l *lab) build() {
 // choose switches to a scenario with its default knobs.
 func (l *lab) choose(s *scenarios.Scenario) {
 	l.scenario = s
+	l.remember(prefScenario, s.ID)
 	l.set = scenarios.Values{}
 	l.picker.SetSelected(s.Title)
 	l.watch.SetText(s.Watch)
@@ -186,22 +277,41 @@ func (l *lab) choose(s *scenarios.Scenario) {
 	l.reset()
 }
 
+// applyKnobs sets knobs given on the command line, shows them in their editors and
+// restarts the run with them. Bad values get the same dialog as a bad edit.
+func (l *lab) applyKnobs(set scenarios.Values) {
+	if _, err := l.scenario.Resolve(set); err != nil {
+		l.showError("Knob values not applied", err)
+		return
+	}
+	maps.Copy(l.set, set)
+	l.knobBox.RemoveAll()
+	for _, k := range l.scenario.Knobs {
+		l.knobBox.Add(l.knobEditor(k))
+	}
+	l.reset()
+}
+
 // knobEditor builds the editor a knob's kind calls for.
 func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 	label := widget.NewLabel(k.Label)
+	value := k.Default
+	if v, ok := l.set[k.Name]; ok {
+		value = v
+	}
 	var editor fyne.CanvasObject
 	switch k.Kind {
 	case scenarios.Choice:
 		sel := widget.NewSelect(k.Choices, func(v string) { l.setKnob(k, v) })
-		sel.SetSelected(k.Default)
+		sel.SetSelected(value)
 		editor = sel
 	case scenarios.Bool:
 		chk := widget.NewCheck("", func(v bool) { l.setKnob(k, strconv.FormatBool(v)) })
-		chk.SetChecked(k.Default == "true")
+		chk.SetChecked(value == "true")
 		editor = chk
 	default:
 		e := widget.NewEntry()
-		e.SetText(k.Default)
+		e.SetText(value)
 		e.Validator = func(s string) error { _, err := k.Parse(s); return err }
 		e.OnSubmitted = func(v string) { l.setKnob(k, v) }
 		e.SetPlaceHolder(k.Range())
@@ -212,7 +322,8 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 	if k.Help != "" {
 		help := widget.NewLabel(k.Help)
 		help.Wrapping = fyne.TextWrapWord
-		help.Importance = widget.LowImportance
+		help.TextStyle.Italic = true
+		help.SizeName = theme.SizeNameCaptionText
 		box.Add(help)
 	}
 	return box
@@ -251,20 +362,91 @@ func (l *lab) reset() {
 		dialog.ShowError(err, l.win)
 		return
 	}
-	l.run = r
+	l.adopt(r, "")
+}
+
+// adopt shows run r, paused, in place of the current one. origin says where a run that is
+// not a fresh run of the picked scenario came from (a replay, time travel).
+func (l *lab) adopt(r *scenarios.Run, origin string) {
+	l.pause()
+	l.stopRecording()
+	l.run, l.origin = r, origin
 	l.events, l.shown, l.selected = nil, nil, -1
 	l.envs, l.children = map[uuid.UUID]*bus.Envelope{}, map[uuid.UUID][]*bus.Envelope{}
 	l.logList.UnselectAll()
-	l.inspector.SetText("Select a message in the log to inspect it.")
+	l.inspector.SetText("Select a message in the log or an arrow in the diagram to inspect it.")
 	l.panelGrid.RemoveAll()
 	l.panels = map[string]*panel{}
+	var names []string
 	for _, a := range r.World.Apps() {
 		p := l.newPanel(a)
 		l.panels[a.Name] = p
 		l.panelGrid.Add(p.card)
+		names = append(names, a.Name)
 	}
+	l.flow = newFlowModel(names)
+	l.flow.publishes = r.Scenario.ID == scenarios.ReplayID
+	l.flowView.setModel(l.flow)
 	l.views.reset(r)
 	l.refresh()
+}
+
+// startRecording attaches the history file to the run the first time it moves, in a
+// namespace of its own, so that runs which are only looked at leave nothing behind.
+func (l *lab) startRecording() {
+	if l.store == nil || l.recorder != nil || l.run == nil || l.run.Scenario.ID == scenarios.ReplayID {
+		return
+	}
+	ns := fmt.Sprintf("%s.seed%d.%s", l.run.Scenario.ID, l.run.Seed, time.Now().Format("20060102-150405.000"))
+	rec, err := l.store.In(ns)
+	if err == nil {
+		// anything the scenario published while setting up, before it first moved
+		if err = rec.Append(l.run.Log.Envelopes()...); err == nil {
+			err = rec.Attach(l.run.Bus)
+		}
+		if err != nil {
+			rec.Close()
+		}
+	}
+	if err != nil {
+		l.store = nil // stop trying: one dialog, not one per step
+		l.showError("History is off for this session", fmt.Errorf("%w; runs go on without being recorded", err))
+		return
+	}
+	l.recorder = rec
+}
+
+// stopRecording detaches the recorder and writes out what it holds.
+func (l *lab) stopRecording() {
+	if l.recorder == nil {
+		return
+	}
+	l.recorder.Detach()
+	if err := l.recorder.Close(); err != nil {
+		l.showError("The last run was not fully recorded", err)
+	}
+	l.recorder = nil
+	if l.hist != nil {
+		l.hist.reloadRuns()
+	}
+}
+
+// remember stores a preference, when the app keeps them.
+func (l *lab) remember(key, value string) {
+	if l.prefs != nil {
+		l.prefs.SetString(key, value)
+	}
+}
+
+// showError shows err in a dialog titled with what it means for the user.
+func (l *lab) showError(title string, err error) {
+	l.lastError = title + ": " + err.Error()
+	msg := widget.NewLabel(err.Error())
+	msg.Wrapping = fyne.TextWrapWord
+	content := container.NewBorder(nil, nil, widget.NewIcon(theme.ErrorIcon()), nil, msg)
+	d := dialog.NewCustom(title, "OK", content, l.win)
+	d.Resize(fyne.NewSize(520, 200))
+	d.Show()
 }
 
 // onLoop runs fn on the bus loop (breaker buttons flip state the loop owns), then shows
@@ -298,6 +480,7 @@ func (l *lab) toggleRun() {
 	if l.run == nil || l.run.Finished() {
 		return
 	}
+	l.startRecording()
 	l.rt = l.run.Bus.StartRealtime(l.speed)
 	l.runBtn.SetText("Pause")
 	l.runBtn.SetIcon(theme.MediaPauseIcon())
@@ -318,6 +501,7 @@ func (l *lab) pause() {
 // step runs exactly one delivery or timer.
 func (l *lab) step() {
 	l.pause()
+	l.startRecording()
 	l.run.Step()
 	l.refresh()
 }
@@ -325,6 +509,7 @@ func (l *lab) step() {
 // stepAct runs to the next scripted act of the scenario.
 func (l *lab) stepAct() {
 	l.pause()
+	l.startRecording()
 	l.run.StepAct()
 	l.refresh()
 }
@@ -366,9 +551,14 @@ func (l *lab) refresh() {
 	}
 	fresh := r.Log.Events(len(l.events))
 	active := map[string]bool{}
+	drawn := false
+	epoch := r.Bus.Epoch()
 	for _, e := range fresh {
 		i := len(l.events)
 		l.events = append(l.events, e)
+		if l.flow.add(i, e, e.At.Sub(epoch)) {
+			drawn = true
+		}
 		if e.Kind == bus.TracePublished {
 			l.envs[e.Env.ID] = e.Env
 			if c := e.Env.Meta.CausationID; c != (uuid.UUID{}) {
@@ -385,6 +575,10 @@ func (l *lab) refresh() {
 		if l.rt != nil {
 			l.logList.ScrollToBottom()
 		}
+	}
+	if drawn {
+		l.flowView.update()
+		l.syncSlider()
 	}
 	for _, s := range r.World.Snapshots() {
 		p := l.panels[s.Name]
@@ -416,7 +610,7 @@ func (l *lab) refresh() {
 	case r.Finished():
 		state = "finished"
 	}
-	l.status.SetText(fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", state, elapsed.Seconds(), len(l.envs), r.Bus.Pending()))
+	l.statusLbl.SetText(l.origin + fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", state, elapsed.Seconds(), len(l.envs), r.Bus.Pending()))
 	acts, fired := r.Acts()
 	if fired < len(acts) {
 		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
@@ -458,8 +652,12 @@ func (l *lab) row(e bus.TraceEvent) string {
 	return line
 }
 
-// matches applies the log filter: a topic pattern, an app name or a correlation id.
+// matches applies the log filters: the status, then a topic pattern, an app name or a
+// correlation id.
 func (l *lab) matches(e bus.TraceEvent) bool {
+	if l.status != 0 && e.Kind != l.status {
+		return false
+	}
 	f := l.filter
 	if f == "" {
 		return true
@@ -521,4 +719,52 @@ func (l *lab) close() {
 	if l.stopTicker != nil {
 		close(l.stopTicker)
 	}
+	l.stopRecording()
+	if l.store != nil {
+		l.store.Close()
+		l.store = nil
+	}
+}
+
+// selectArrow inspects the message behind a row of the diagram and shows it in the log.
+func (l *lab) selectArrow(row int) {
+	if row < 0 || row >= len(l.flow.arrows) {
+		return
+	}
+	i := l.flow.arrows[row].event
+	if i >= len(l.events) {
+		return
+	}
+	l.selected = i
+	l.inspect(l.events[i])
+	l.sideTabs.SelectIndex(0)
+	if l.flowView.selected != row {
+		l.flowView.selected = row
+		l.flowView.Refresh()
+	}
+	if n, ok := slices.BinarySearch(l.shown, i); ok {
+		l.logList.Select(n)
+		l.logList.ScrollTo(n)
+	}
+}
+
+// showInDiagram scrolls the diagram to the selected message and highlights it.
+func (l *lab) showInDiagram() {
+	if l.selected < 0 || l.selected >= len(l.events) {
+		return
+	}
+	e := l.events[l.selected]
+	var env uuid.UUID
+	if e.Env != nil {
+		env = e.Env.ID
+	}
+	l.flowView.reveal(l.flow.rowOfEvent(l.selected, env))
+}
+
+// syncSlider puts the scrub slider where the diagram is.
+func (l *lab) syncSlider() {
+	last := float64(l.flowView.lastTop())
+	l.flowSlider.Max = max(last, 1)
+	l.flowSlider.Value = float64(l.flowView.top)
+	l.flowSlider.Refresh()
 }

@@ -46,8 +46,8 @@ func TestPickAScenarioAndStepThreeTimes(t *testing.T) {
 	if !strings.Contains(body, "total") || !strings.Contains(body, "89.70") {
 		t.Fatalf("cart panel after three steps:\n%s", body)
 	}
-	if !strings.Contains(l.status.Text, "paused at +") {
-		t.Fatalf("status %q", l.status.Text)
+	if !strings.Contains(l.statusLbl.Text, "paused at +") {
+		t.Fatalf("status %q", l.statusLbl.Text)
 	}
 }
 
@@ -148,7 +148,7 @@ func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 	l.pick(t, "retry-dlq-idempotency")
 	l.run.Bus.RunFor(time.Second) // before the operator's retry
 	l.refresh()
-	if !strings.Contains(l.views.dead.Text, "1 × handler: cannot parse the payment") {
-		t.Fatalf("dead letters:\n%s", l.views.dead.Text)
+	if len(l.views.deadRows) != 2 || !strings.HasPrefix(l.views.deadRows[0].heading, "1 × handler: cannot parse the payment") {
+		t.Fatalf("dead letters: %+v", l.views.deadRows)
 	}
 }

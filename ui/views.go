@@ -8,9 +8,11 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/bus/breaker"
+	"mfelab/bus/dlq"
 	"mfelab/scenarios"
 )
 
@@ -20,8 +22,16 @@ type views struct {
 	l        *lab
 	breakers *fyne.Container
 	sagas    *widget.Label
-	dead     *widget.Label
+	dead     *widget.Label // a summary above the list
+	deadList *widget.List
+	deadRows []deadRow
 	tiles    map[string]*breakerTile
+}
+
+// deadRow is a line of the dead-letter list: a reason heading, or one entry under it.
+type deadRow struct {
+	heading string
+	entry   dlq.Entry
 }
 
 type breakerTile struct {
@@ -34,8 +44,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 	v.sagas = widget.NewLabel("")
 	v.sagas.TextStyle = fyne.TextStyle{Monospace: true}
 	v.dead = widget.NewLabel("")
-	v.dead.TextStyle = fyne.TextStyle{Monospace: true}
-	v.dead.Wrapping = fyne.TextWrapBreak
+	v.dead.Wrapping = fyne.TextWrapWord
 	confirm := func(title, msg string, fn func()) func() {
 		return func() {
 			dialog.ShowConfirm(title, msg, func(ok bool) {
@@ -57,11 +66,53 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 		l.run.DLQ.Purge()
 		l.refresh()
 	}))
-	deadPane := container.NewBorder(container.NewHBox(retryAll, purge), nil, nil, nil, container.NewVScroll(v.dead))
+	v.deadList = widget.NewList(func() int { return len(v.deadRows) },
+		func() fyne.CanvasObject {
+			text := widget.NewLabel("")
+			text.Truncation = fyne.TextTruncateEllipsis
+			retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), nil)
+			drop := widget.NewButtonWithIcon("Purge", theme.DeleteIcon(), nil)
+			return container.NewBorder(nil, nil, nil, container.NewHBox(retry, drop), text)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i >= len(v.deadRows) {
+				return
+			}
+			row := v.deadRows[i]
+			c := o.(*fyne.Container)
+			text := c.Objects[0].(*widget.Label)
+			buttons := c.Objects[1].(*fyne.Container)
+			if row.heading != "" {
+				text.TextStyle.Bold = true
+				text.SetText(row.heading)
+				buttons.Hide()
+				return
+			}
+			e := row.entry
+			text.TextStyle.Bold = false
+			text.SetText(fmt.Sprintf("   #%d %s → %s, %d attempt(s)", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts))
+			buttons.Show()
+			buttons.Objects[0].(*widget.Button).OnTapped = confirm("Retry this dead letter?",
+				fmt.Sprintf("#%d %s is delivered again to %s, as attempt %d.", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts+1), func() {
+					l.pause()
+					if err := l.run.DLQ.Retry(e.ID); err != nil {
+						l.showError("The retry was not delivered", err)
+					}
+					l.refresh()
+				})
+			buttons.Objects[1].(*widget.Button).OnTapped = confirm("Purge this dead letter?",
+				fmt.Sprintf("#%d %s is dropped from the store for good.", e.Envelope.Seq, e.Topic), func() {
+					l.run.DLQ.Purge(e.ID)
+					l.refresh()
+				})
+		})
+	deadPane := container.NewBorder(container.NewVBox(container.NewHBox(retryAll, purge), v.dead), nil, nil, nil, v.deadList)
 	tabs := container.NewAppTabs(
-		container.NewTabItem("Inspector", container.NewVScroll(l.inspector)),
-		container.NewTabItem("Breakers", container.NewVScroll(v.breakers)),
-		container.NewTabItem("Sagas", container.NewVScroll(v.sagas)),
+		container.NewTabItem("Inspector", container.NewBorder(
+			container.NewHBox(widget.NewButtonWithIcon("Show in diagram", theme.VisibilityIcon(), l.showInDiagram)),
+			nil, nil, nil, container.NewScroll(l.inspector))),
+		container.NewTabItem("Breakers", container.NewScroll(v.breakers)),
+		container.NewTabItem("Sagas", container.NewScroll(v.sagas)),
 		container.NewTabItem("Dead letters", deadPane),
 	)
 	return v, tabs
@@ -144,15 +195,19 @@ func (v *views) refresh(r *scenarios.Run) {
 		sb.WriteString("No saga has started in this run.")
 	}
 	v.sagas.SetText(sb.String())
-	sb.Reset()
+	v.deadRows = v.deadRows[:0]
+	held := 0
 	for _, g := range r.DLQ.ByReason() {
-		fmt.Fprintf(&sb, "%d × %s\n", len(g.Entries), g.Reason)
+		v.deadRows = append(v.deadRows, deadRow{heading: fmt.Sprintf("%d × %s", len(g.Entries), g.Reason)})
 		for _, e := range g.Entries {
-			fmt.Fprintf(&sb, "    #%d %s -> %s, %d attempt(s)\n", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts)
+			v.deadRows = append(v.deadRows, deadRow{entry: e})
+			held++
 		}
 	}
-	if sb.Len() == 0 {
-		sb.WriteString("The dead-letter store is empty.")
+	v.deadList.Refresh()
+	if held == 0 {
+		v.dead.SetText("The dead-letter store is empty.")
+	} else {
+		v.dead.SetText(fmt.Sprintf("%d dead letter(s), grouped by reason. Retry delivers one again to the handler that failed it.", held))
 	}
-	v.dead.SetText(sb.String())
 }

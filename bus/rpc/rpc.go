@@ -306,3 +306,13 @@ func Decode[T any](f *async.Future[json.RawMessage]) *async.Future[T] {
 		return v, nil
 	})
 }
+
+// ReplyError returns the error a reply's payload carries, or nil when the reply is a
+// result (or is not a reply at all). Observers use it to show failed calls as failures.
+func ReplyError(payload json.RawMessage) *Error {
+	var w replyWire
+	if json.Unmarshal(payload, &w) != nil {
+		return nil
+	}
+	return w.Error
+}

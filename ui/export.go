@@ -1,0 +1,128 @@
+package ui
+
+import (
+	"fmt"
+	"image/png"
+	"io"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/software"
+	"fyne.io/fyne/v2/widget"
+
+	"mfelab/history"
+)
+
+// pngFormat is the export dialog's choice for a picture of the diagram.
+const pngFormat = "png"
+
+// maxPNGRows bounds a diagram picture (26 px a row): past it the file gets unwieldy.
+const maxPNGRows = 400
+
+// exportChoices are the export dialog's formats with the file extension each gets.
+var exportChoices = []struct {
+	label, format, ext string
+}{
+	{"NDJSON (lossless, re-importable)", string(history.NDJSON), ".ndjson"},
+	{"CloudEvents 1.0 JSON batch", string(history.CloudEvents), ".json"},
+	{"CSV", string(history.CSV), ".csv"},
+	{"Mermaid sequence diagram", string(history.Mermaid), ".mmd"},
+	{"PNG picture of the flow diagram", pngFormat, ".png"},
+}
+
+// showExport exports the run on screen.
+func (l *lab) showExport() {
+	if l.run == nil {
+		return
+	}
+	name := l.run.Scenario.ID
+	if l.run.Scenario.ID != "replay" {
+		name = fmt.Sprintf("%s-seed%d", name, l.run.Seed)
+	}
+	l.chooseExport(name, true, l.exportRun)
+}
+
+// exportRun writes the run on screen to path: its log in format f, or a picture of the
+// diagram for "png".
+func (l *lab) exportRun(path string, f history.Format) (int, error) {
+	if f == pngFormat {
+		return l.exportPNG(path)
+	}
+	return history.ExportTrace(path, f, l.run.Log.Events(0))
+}
+
+// chooseExport asks for a format, then a file, then writes it with write and reports how
+// many messages went out. withPNG offers the diagram picture as well.
+func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f history.Format) (int, error)) {
+	var labels []string
+	for _, c := range exportChoices {
+		if c.format != pngFormat || withPNG {
+			labels = append(labels, c.label)
+		}
+	}
+	choice := widget.NewRadioGroup(labels, nil)
+	choice.SetSelected(labels[0])
+	dialog.ShowCustomConfirm("Export", "Choose a file…", "Cancel", choice, func(ok bool) {
+		if !ok {
+			return
+		}
+		for _, c := range exportChoices {
+			if c.label != choice.Selected {
+				continue
+			}
+			save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+				if err != nil {
+					l.showError("Cannot export", err)
+					return
+				}
+				if wc == nil {
+					return // cancelled
+				}
+				path := wc.URI().Path()
+				wc.Close() // written again atomically, by path
+				n, err := write(path, history.Format(c.format))
+				if err != nil {
+					l.showError("Export failed", fmt.Errorf("%w; nothing was written to %s", err, path))
+					return
+				}
+				what := fmt.Sprintf("%d message(s)", n)
+				if c.format == pngFormat {
+					what = fmt.Sprintf("a picture of %d arrow(s)", n)
+				}
+				dialog.ShowInformation("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path), l.win)
+			}, l.win)
+			save.SetFileName(name + c.ext)
+			save.Show()
+		}
+	}, l.win)
+}
+
+// exportPNG draws the whole diagram, or when it is longer than maxPNGRows that many rows
+// from the top of the view, on an offscreen canvas and writes it as a PNG. The GL window cannot be captured
+// reliably (under a virtual display it reads back black), so the picture is drawn apart.
+func (l *lab) exportPNG(path string) (int, error) {
+	from := 0
+	if len(l.flow.arrows) > maxPNGRows {
+		from = l.flowView.top
+	}
+	rows := min(len(l.flow.arrows)-from, maxPNGRows)
+	if rows <= 0 {
+		return 0, fmt.Errorf("the diagram is empty: step or run the scenario first")
+	}
+	v := newFlowView(l.flow)
+	v.follow = false
+	v.top, v.selected = from, l.flowView.selected
+	width := max(l.flowView.Size().Width, v.MinSize().Width, 900)
+	c := software.NewCanvas()
+	c.SetPadded(false)
+	c.SetContent(v)
+	c.Resize(fyne.NewSize(width, flowHeader+float32(rows)*flowRow+4))
+	img := c.Capture()
+	_, err := history.WriteFileAtomic(path, func(w io.Writer) (int, error) {
+		return rows, png.Encode(w, img)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return rows, nil
+}

@@ -1,0 +1,201 @@
+package ui
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"mfelab/bus"
+	"mfelab/history"
+)
+
+func TestExportTheRunAndAPictureOfTheDiagram(t *testing.T) {
+	l := newTestLab(t)
+	l.run.RunToEnd()
+	l.refresh()
+	dir := t.TempDir()
+	for _, f := range []history.Format{history.NDJSON, history.CloudEvents, history.CSV, history.Mermaid} {
+		path := filepath.Join(dir, "run."+string(f))
+		n, err := l.exportRun(path, f)
+		if err != nil || n != len(l.envs) {
+			t.Fatalf("%s: wrote %d of %d messages: %v", f, n, len(l.envs), err)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	path := filepath.Join(dir, "flow.png")
+	rows, err := l.exportRun(path, pngFormat)
+	if err != nil || rows != len(l.flow.arrows) {
+		t.Fatalf("png: %d rows of %d: %v", rows, len(l.flow.arrows), err)
+	}
+	fh, _ := os.Open(path)
+	defer fh.Close()
+	img, err := png.Decode(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := img.Bounds(); b.Dy() < rows*flowRow || b.Dx() < 600 {
+		t.Fatalf("picture is %v for %d rows", b, rows)
+	}
+}
+
+func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
+	l := newTestLab(t)
+	k, _ := l.scenario.Knob("fail")
+	l.setKnob(k, "charge")
+	l.run.RunToEnd()
+	l.refresh()
+	row := -1
+	for n, i := range l.shown {
+		if e := l.events[i]; e.Kind == bus.TraceDelivered && e.Topic == "inventory.release" {
+			row = n
+		}
+	}
+	if row < 0 {
+		t.Fatal("no delivery of inventory.release")
+	}
+	l.logList.Select(row)
+	l.showInDiagram()
+	a := l.flow.arrows[l.flowView.selected]
+	if a.kind != arrowCompensation || a.topic != "inventory.release" || l.flowView.follow {
+		t.Fatalf("diagram shows %+v (follow %v)", a, l.flowView.follow)
+	}
+	if l.flowView.selected < l.flowView.top || l.flowView.selected >= l.flowView.top+l.flowView.visibleRows() {
+		t.Fatalf("row %d is outside the window from %d", l.flowView.selected, l.flowView.top)
+	}
+	// clicking an arrow inspects its message
+	l.selectArrow(0)
+	if !strings.Contains(l.inspector.Text, l.flow.arrows[0].topic) {
+		t.Fatalf("inspector after clicking row 0:\n%s", l.inspector.Text)
+	}
+	all := len(l.shown)
+	l.status = bus.TraceDelivered
+	l.applyFilter()
+	if len(l.shown) == 0 || len(l.shown) == all {
+		t.Fatalf("the status filter kept %d of %d", len(l.shown), all)
+	}
+	for _, i := range l.shown {
+		if l.events[i].Kind != bus.TraceDelivered {
+			t.Fatalf("status filter let %s through", l.events[i].Kind)
+		}
+	}
+}
+
+func TestRetryOneDeadLetter(t *testing.T) {
+	l := newTestLab(t)
+	l.pick(t, "retry-dlq-idempotency")
+	l.run.Bus.RunFor(time.Second)
+	l.refresh()
+	if len(l.views.deadRows) != 2 {
+		t.Fatalf("dead rows %+v", l.views.deadRows)
+	}
+	id := l.views.deadRows[1].entry.ID
+	if err := l.run.DLQ.Retry(id); err != nil {
+		t.Fatal(err)
+	}
+	l.run.Bus.RunFor(10 * time.Millisecond)
+	l.refresh()
+	// the poison message fails again and comes back as a new entry
+	if len(l.views.deadRows) != 2 || l.views.deadRows[1].entry.ID == id || l.views.deadRows[1].entry.Attempts != 2 {
+		t.Fatalf("after retrying one: %+v", l.views.deadRows)
+	}
+}
+
+func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
+	l := newTestLab(t)
+	l.openStore(filepath.Join(t.TempDir(), "h.db"))
+	if l.store == nil {
+		t.Fatalf("store did not open: %s", l.lastError)
+	}
+	l.stepAct()
+	l.stepAct()
+	l.run.RunToEnd()
+	l.refresh()
+	final := l.panels["inventory"].body.Text
+	l.reset() // ends the recording
+	h := l.hist
+	if len(h.runs.Options) != 1 || !strings.HasPrefix(h.runs.Options[0], "checkout-orchestrated.seed42.") {
+		t.Fatalf("recorded runs %v", h.runs.Options)
+	}
+	h.runs.SetSelected(h.runs.Options[0])
+	if len(h.envs) < 10 {
+		t.Fatalf("loaded %d messages", len(h.envs))
+	}
+	// travel to just after the reservation reply
+	at := -1
+	for i, e := range h.envs {
+		if e.Topic == "inventory.reserve.reply.cart" {
+			at = i
+		}
+	}
+	h.slider.SetValue(float64(at))
+	h.travel()
+	if l.run.Scenario.ID != "replay" || !strings.Contains(l.statusLbl.Text, "time travel") {
+		t.Fatalf("after travel: %s %q", l.run.Scenario.ID, l.statusLbl.Text)
+	}
+	if got := len(l.envs); got != at+1 {
+		t.Fatalf("time travel to message %d shows %d messages", at+1, got)
+	}
+	if final == "" {
+		t.Fatal("no inventory state")
+	}
+	// and the run goes on from there
+	l.run.RunToEnd()
+	l.refresh()
+	if len(l.envs) != len(h.envs) {
+		t.Fatalf("resumed replay published %d of %d", len(l.envs), len(h.envs))
+	}
+	// the filter narrows the browser
+	h.pattern.SetText("payment.#")
+	h.load()
+	for _, e := range h.envs {
+		if !strings.HasPrefix(e.Topic, "payment.") {
+			t.Fatalf("filter let %s through", e.Topic)
+		}
+	}
+}
+
+func TestImportOpensPausedAndReportsBadLines(t *testing.T) {
+	l := newTestLab(t)
+	l.run.RunToEnd()
+	path := filepath.Join(t.TempDir(), "run.ndjson")
+	if _, err := l.exportRun(path, history.NDJSON); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	data = append([]byte("this is not json\n"), data...)
+	l.hist.importData("run.ndjson", data)
+	if l.run.Scenario.ID != "replay" || len(l.envs) != 1 || !strings.Contains(l.statusLbl.Text, "paused") {
+		t.Fatalf("import opened %s with %d messages: %q", l.run.Scenario.ID, len(l.envs), l.statusLbl.Text)
+	}
+	if len(l.flow.arrows) != 1 {
+		t.Fatalf("diagram of an import shows %d rows", len(l.flow.arrows))
+	}
+	l.hist.importData("empty.ndjson", []byte("nope\n"))
+	if !strings.Contains(l.lastError, "Cannot import empty.ndjson") || !strings.Contains(l.lastError, "line 1") {
+		t.Fatalf("error for a bad file: %q", l.lastError)
+	}
+}
+
+func TestALockedStoreIsReportedAndTheAppGoesOn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	held, err := history.Open(path, history.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// another handle on the file, as another process would hold it
+	l := newTestLab(t)
+	l.openStore(path)
+	if l.store != nil || !strings.Contains(l.lastError, "Cannot open the history file") || !strings.Contains(l.lastError, path) {
+		t.Fatalf("store %v, error %q", l.store, l.lastError)
+	}
+	l.step() // runs go on without recording
+	if len(l.events) == 0 {
+		t.Fatal("the run did not step")
+	}
+}

@@ -1,0 +1,343 @@
+package ui
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mfelab/bus"
+	"mfelab/history"
+	"mfelab/scenarios"
+)
+
+// browseLimit caps how many stored messages the browser loads at once.
+const browseLimit = 200_000
+
+// historyView is the History tab: the runs recorded in the history file, a filtered list
+// of one run's messages, and a time slider that rebuilds every panel as it was just after
+// the chosen message (time travel), from where the run can be stepped or run on.
+type historyView struct {
+	l       *lab
+	content fyne.CanvasObject
+
+	file    *widget.Label
+	runs    *widget.Select
+	pattern *widget.Entry
+	corr    *widget.Entry
+	list    *widget.List
+	slider  *widget.Slider
+	at      *widget.Label
+
+	ns   string          // the run shown
+	envs []*bus.Envelope // its messages passing the filter, oldest first
+}
+
+func newHistoryView(l *lab) *historyView {
+	h := &historyView{l: l}
+	h.file = widget.NewLabel("")
+	h.file.Truncation = fyne.TextTruncateEllipsis
+	h.runs = widget.NewSelect(nil, func(ns string) { h.ns = ns; h.load() })
+	h.runs.PlaceHolder = "(pick a recorded run)"
+	h.pattern = widget.NewEntry()
+	h.pattern.SetPlaceHolder("topic pattern, e.g. payment.#")
+	h.pattern.OnSubmitted = func(string) { h.load() }
+	h.corr = widget.NewEntry()
+	h.corr.SetPlaceHolder("correlation id")
+	h.corr.OnSubmitted = func(string) { h.load() }
+	h.list = widget.NewList(func() int { return len(h.envs) },
+		func() fyne.CanvasObject {
+			lbl := widget.NewLabel("")
+			lbl.TextStyle = fyne.TextStyle{Monospace: true}
+			lbl.Truncation = fyne.TextTruncateEllipsis
+			return lbl
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < len(h.envs) {
+				o.(*widget.Label).SetText(h.row(i))
+			}
+		})
+	h.list.OnSelected = func(i widget.ListItemID) { h.slider.SetValue(float64(i)) }
+	h.slider = widget.NewSlider(0, 1)
+	h.slider.OnChanged = func(float64) { h.showAt() }
+	h.at = widget.NewLabel("")
+	travel := widget.NewButtonWithIcon("Travel here", theme.HistoryIcon(), h.travel)
+	open := widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), h.chooseFile)
+	imp := widget.NewButtonWithIcon("Import log…", theme.UploadIcon(), h.chooseImport)
+	exp := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), h.export)
+	filters := container.NewGridWithColumns(3, h.runs, h.pattern, h.corr)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp), h.file), filters)
+	bottom := container.NewBorder(nil, nil, nil, travel, container.NewVBox(h.slider, h.at))
+	h.content = container.NewBorder(top, bottom, nil, nil, h.list)
+	h.reloadRuns()
+	return h
+}
+
+func (h *historyView) row(i int) string {
+	e := h.envs[i]
+	at := ""
+	if len(h.envs) > 0 {
+		at = fmt.Sprintf("+%.3fs", e.TS.Sub(h.envs[0].TS).Seconds())
+	}
+	return fmt.Sprintf("%-9s #%-5d %-13s %-30s %s", at, e.Seq, e.Meta.Source, e.Topic, e.Correlation())
+}
+
+// reloadRuns lists the recorded runs, newest first, keeping the one shown.
+func (h *historyView) reloadRuns() {
+	st := h.l.store
+	if st == nil {
+		h.file.SetText("No history file is open: runs are not recorded. Open one to browse or record.")
+		h.runs.SetOptions(nil)
+		return
+	}
+	list, err := st.Namespaces()
+	if err != nil {
+		h.l.showError("Cannot list the recorded runs", err)
+		return
+	}
+	var names []string
+	for _, n := range list {
+		if n.Messages > 0 {
+			names = append(names, n.Name)
+		}
+	}
+	// names end in the time they were recorded; show the newest first
+	slices.SortStableFunc(names, func(a, b string) int { return strings.Compare(runStamp(b), runStamp(a)) })
+	h.file.SetText(fmt.Sprintf("%s: %d recorded run(s)", st.Path(), len(names)))
+	h.runs.SetOptions(names)
+	if h.ns != "" && !slices.Contains(names, h.ns) {
+		h.ns = ""
+		h.envs = nil
+		h.list.Refresh()
+	}
+}
+
+// runStamp is the time part of a run's namespace (the text after its last '.' pair).
+func runStamp(ns string) string {
+	if i := strings.LastIndex(ns, "."); i > 0 {
+		if j := strings.LastIndex(ns[:i], "."); j >= 0 {
+			return ns[j+1:]
+		}
+	}
+	return ns
+}
+
+// query runs q against namespace ns of the open file.
+func (h *historyView) query(ns string, q history.Query) ([]*bus.Envelope, error) {
+	st := h.l.store
+	if st == nil {
+		return nil, fmt.Errorf("no history file is open")
+	}
+	if rec := h.l.recorder; rec != nil && rec.Namespace() == ns {
+		if err := rec.Flush(); err != nil { // the run being recorded: show all of it
+			return nil, err
+		}
+	}
+	v, err := st.In(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer v.Close()
+	return v.Query(q)
+}
+
+// load reads the chosen run's messages that pass the filter.
+func (h *historyView) load() {
+	if h.ns == "" {
+		return
+	}
+	pattern := strings.TrimSpace(h.pattern.Text)
+	if pattern != "" {
+		if err := bus.ValidatePattern(pattern); err != nil {
+			h.l.showError("Not a topic pattern", fmt.Errorf("%w; use segments joined by dots, + for one segment, # at the end for any", err))
+			return
+		}
+	}
+	envs, err := h.query(h.ns, history.Query{Pattern: pattern, CorrelationID: strings.TrimSpace(h.corr.Text), Limit: browseLimit})
+	if err != nil {
+		h.l.showError("Cannot read the run", err)
+		return
+	}
+	h.envs = envs
+	h.list.UnselectAll()
+	h.list.Refresh()
+	h.slider.Max = float64(max(len(envs)-1, 1))
+	h.slider.SetValue(0)
+	h.showAt()
+}
+
+// showAt names the message under the slider.
+func (h *historyView) showAt() {
+	i := int(h.slider.Value)
+	if i >= len(h.envs) {
+		h.at.SetText("Pick a run, then move the slider to the moment to travel to.")
+		return
+	}
+	e := h.envs[i]
+	text := fmt.Sprintf("at #%d %s, +%.3fs (%d of %d shown)", e.Seq, e.Topic, e.TS.Sub(h.envs[0].TS).Seconds(), i+1, len(h.envs))
+	if len(h.envs) == browseLimit {
+		text += fmt.Sprintf("; the first %d only: narrow the filter", browseLimit)
+	}
+	h.at.SetText(text)
+}
+
+// travel rebuilds every panel as it was just after the chosen message, by replaying the
+// run's messages up to it (all of them, not only those the filter shows), and leaves the
+// replay paused there: step or run to go on from that moment.
+func (h *historyView) travel() {
+	i := int(h.slider.Value)
+	if i >= len(h.envs) {
+		return
+	}
+	target := h.envs[i]
+	all, err := h.query(h.ns, history.Query{})
+	if err != nil {
+		h.l.showError("Cannot read the run", err)
+		return
+	}
+	k := 0
+	for _, e := range all {
+		if e.Seq <= target.Seq {
+			k++
+		}
+	}
+	h.l.openReplay(all, k, fmt.Sprintf("time travel in %s to #%d · ", h.ns, target.Seq))
+}
+
+// chooseFile opens another history file in place of the current one.
+func (h *historyView) chooseFile() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		path := rc.URI().Path()
+		rc.Close()
+		h.l.openStore(path)
+	}, h.l.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".db", ".bolt"}))
+	d.Show()
+}
+
+// chooseImport reads an exported log (NDJSON or CloudEvents), keeps it as a run of its own
+// in the history file, and opens it paused at its first message.
+func (h *historyView) chooseImport() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		defer rc.Close()
+		data, err := io.ReadAll(rc)
+		if err != nil {
+			h.l.showError("Cannot read the file", err)
+			return
+		}
+		h.importData(rc.URI().Name(), data)
+	}, h.l.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
+	d.Show()
+}
+
+var unsafeNS = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
+
+// importData loads an exported log named name.
+func (h *historyView) importData(name string, data []byte) {
+	res, err := history.ReadBytes(name, data)
+	if err != nil {
+		h.l.showError("Cannot import "+name, fmt.Errorf("%w; export a log with mfelab run -export or the Export button, as NDJSON or CloudEvents", err))
+		return
+	}
+	if h.l.store != nil {
+		base := unsafeNS.ReplaceAllString(strings.TrimSuffix(name, filepath.Ext(name)), "-")
+		ns := fmt.Sprintf("import.%.30s.%s", base, time.Now().Format("20060102-150405.000"))
+		if v, err := h.l.store.In(ns); err == nil {
+			err = v.Append(res.Envelopes...)
+			if cerr := v.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				h.l.showError("The import is shown but was not stored", err)
+			}
+			h.ns = ns
+			h.reloadRuns()
+			h.runs.SetSelected(ns)
+		}
+	}
+	h.l.openReplay(res.Envelopes, 1, "imported "+name+" · ")
+	if len(res.Errors) > 0 {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%d message(s) loaded; %d line(s) were skipped:\n", len(res.Envelopes), len(res.Errors))
+		for i, e := range res.Errors {
+			if i == 10 {
+				fmt.Fprintf(&sb, "… and %d more", len(res.Errors)-10)
+				break
+			}
+			sb.WriteString(e.Error() + "\n")
+		}
+		dialog.ShowInformation("Some lines of "+name+" were skipped", sb.String(), h.l.win)
+	}
+}
+
+// export writes the chosen run's messages that pass the filter.
+func (h *historyView) export() {
+	if h.ns == "" || h.l.store == nil {
+		dialog.ShowInformation("Nothing to export", "Pick a recorded run first; to export the run on screen, use Export above the diagram.", h.l.win)
+		return
+	}
+	ns := h.ns
+	q := history.Query{Pattern: strings.TrimSpace(h.pattern.Text), CorrelationID: strings.TrimSpace(h.corr.Text)}
+	h.l.chooseExport(ns, false, func(path string, f history.Format) (int, error) {
+		v, err := h.l.store.In(ns)
+		if err != nil {
+			return 0, err
+		}
+		defer v.Close()
+		return v.ExportFile(path, f, q)
+	})
+}
+
+// openReplay shows a replay of envs, stepped until k of them have been published, paused.
+func (l *lab) openReplay(envs []*bus.Envelope, k int, origin string) {
+	r, err := scenarios.Replay(envs)
+	if err != nil {
+		l.showError("Cannot replay the log", err)
+		return
+	}
+	r.StepToMessage(k)
+	l.adopt(r, origin)
+}
+
+// openStore opens the history file at path in place of the current one. On failure the
+// current one stays open and a dialog says why and what to do.
+func (l *lab) openStore(path string) {
+	if l.store != nil && l.store.Path() == path {
+		return
+	}
+	st, err := history.Open(path, history.Options{})
+	if err != nil {
+		l.showError("Cannot open the history file", fmt.Errorf("%w\n\nRuns go on; they are recorded only while a history file is open", err))
+		return
+	}
+	if st.Recovered != "" {
+		dialog.ShowInformation("The history file was unreadable",
+			fmt.Sprintf("%s could not be read, so it was moved to\n%s\nand a new, empty file was started. Nothing was deleted.", path, st.Recovered), l.win)
+	}
+	l.stopRecording()
+	if l.store != nil {
+		l.store.Close()
+	}
+	l.store = st
+	if l.prefs != nil {
+		l.prefs.SetString(prefStorePath, path)
+	}
+	l.hist.reloadRuns()
+}
