@@ -86,6 +86,7 @@ type lab struct {
 	sideTabs  *container.AppTabs
 	lowerTabs *container.AppTabs
 	prefs     fyne.Preferences
+	perf      *perfMeter
 
 	stopTicker chan struct{}
 	tickerOnce sync.Once
@@ -100,7 +101,7 @@ type panel struct {
 }
 
 func newLab(win fyne.Window, opts Options) *lab {
-	l := &lab{win: win, opts: opts, seed: 42, speed: 1, selected: -1, panels: map[string]*panel{}}
+	l := &lab{win: win, opts: opts, seed: 42, speed: 1, selected: -1, panels: map[string]*panel{}, perf: newPerfMeter()}
 	if a := fyne.CurrentApp(); a != nil {
 		l.prefs = a.Preferences()
 	}
@@ -537,10 +538,14 @@ func (l *lab) tick() {
 	if l.rt == nil {
 		return
 	}
-	if !l.run.Bus.Now().Before(l.run.End()) || l.run.Bus.Pending() == 0 {
+	ended := !l.run.Bus.Now().Before(l.run.End()) || l.run.Bus.Pending() == 0
+	if ended {
 		l.pause()
 	}
-	l.refresh()
+	l.perf.measure(l, l.refresh)
+	if ended {
+		l.logList.ScrollToBottom() // the last rows came in with the pause
+	}
 }
 
 // refresh pulls what happened since the last refresh into the widgets.

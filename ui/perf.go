@@ -1,0 +1,47 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+)
+
+// EnvPerf, when set, makes the app print how the UI keeps up while a run goes on: once
+// every five seconds, the refreshes it managed per second (the ticker asks for ten), the
+// mean and worst time one took on the UI thread, the messages held and the heap per
+// message. It measures the real window, which benchmarks cannot.
+const EnvPerf = "MFELAB_PERF"
+
+// perfMeter gathers those figures between reports.
+type perfMeter struct {
+	on         bool
+	since      time.Time
+	ticks      int
+	busy, peak time.Duration
+}
+
+func newPerfMeter() *perfMeter { return &perfMeter{on: os.Getenv(EnvPerf) != "", since: time.Now()} }
+
+// measure times one refresh and reports when a period is over.
+func (p *perfMeter) measure(l *lab, refresh func()) {
+	if !p.on {
+		refresh()
+		return
+	}
+	start := time.Now()
+	refresh()
+	d := time.Since(start)
+	p.ticks++
+	p.busy += d
+	p.peak = max(p.peak, d)
+	if period := time.Since(p.since); period >= 5*time.Second {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		held := max(len(l.envs), 1)
+		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %.2f ms mean, %.2f ms worst, %d messages held, %d heap bytes/message\n",
+			float64(p.ticks)/period.Seconds(), float64(p.busy.Microseconds())/1000/float64(p.ticks),
+			float64(p.peak.Microseconds())/1000, len(l.envs), m.HeapAlloc/uint64(held))
+		*p = perfMeter{on: true, since: time.Now()}
+	}
+}
