@@ -55,18 +55,7 @@ func newHistoryView(l *lab) *historyView {
 	h.corr = widget.NewEntry()
 	h.corr.SetPlaceHolder("correlation id")
 	h.corr.OnSubmitted = func(string) { h.load() }
-	h.list = widget.NewList(func() int { return len(h.envs) },
-		func() fyne.CanvasObject {
-			lbl := widget.NewLabel("")
-			lbl.TextStyle = fyne.TextStyle{Monospace: true}
-			lbl.Truncation = fyne.TextTruncateEllipsis
-			return lbl
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(h.envs) {
-				o.(*widget.Label).SetText(h.row(i))
-			}
-		})
+	h.list = textList(func() int { return len(h.envs) }, h.row)
 	h.list.OnSelected = func(i widget.ListItemID) { h.slider.SetValue(float64(i)) }
 	h.slider = widget.NewSlider(0, 1)
 	h.slider.OnChanged = func(float64) { h.showAt() }

@@ -185,18 +185,7 @@ func (l *lab) build() {
 		widget.NewLabelWithStyle("Outcome checks", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), l.checks,
 	)
 	l.panelGrid = container.NewGridWrap(fyne.NewSize(236, 196))
-	l.logList = widget.NewList(func() int { return len(l.shown) },
-		func() fyne.CanvasObject {
-			lbl := widget.NewLabel("")
-			lbl.TextStyle = fyne.TextStyle{Monospace: true}
-			lbl.Truncation = fyne.TextTruncateEllipsis
-			return lbl
-		},
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i < len(l.shown) {
-				o.(*widget.Label).SetText(l.row(l.events[l.shown[i]]))
-			}
-		})
+	l.logList = textList(func() int { return len(l.shown) }, func(i int) string { return l.row(l.events[l.shown[i]]) })
 	l.logList.OnSelected = func(i widget.ListItemID) {
 		if i < len(l.shown) && l.shown[i] != l.selected {
 			l.selected = l.shown[i]
@@ -262,6 +251,23 @@ func (l *lab) build() {
 	split.Offset = 0.22
 	l.win.SetContent(split)
 	l.addShortcuts()
+}
+
+// textList is a virtual list of one-line monospace rows: n says how many, text renders
+// row i. Rows are reused as they scroll, so a million cost what a screenful does.
+func textList(n func() int, text func(i int) string) *widget.List {
+	return widget.NewList(n,
+		func() fyne.CanvasObject {
+			lbl := widget.NewLabel("")
+			lbl.TextStyle = fyne.TextStyle{Monospace: true}
+			lbl.Truncation = fyne.TextTruncateEllipsis
+			return lbl
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < n() {
+				o.(*widget.Label).SetText(text(i))
+			}
+		})
 }
 
 // choose switches to a scenario with its default knobs.
