@@ -149,6 +149,23 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	if len(l.envs) != len(h.envs) {
 		t.Fatalf("resumed replay published %d of %d", len(l.envs), len(h.envs))
 	}
+	// the time range narrows the browser to the messages from 0.14s on
+	h.span.SetText("140ms..")
+	h.load()
+	if len(h.envs) == 0 || h.envs[0].TS.Sub(l.run.Bus.Epoch()) < 0 {
+		t.Fatalf("time range kept %d", len(h.envs))
+	}
+	for _, e := range h.envs {
+		if e.Seq < 8 {
+			t.Fatalf("time range 140ms.. let #%d %s through", e.Seq, e.Topic)
+		}
+	}
+	h.span.SetText("3s..1s")
+	h.load()
+	if !strings.Contains(l.lastError, "Not a time range") {
+		t.Fatalf("bad range: %q", l.lastError)
+	}
+	h.span.SetText("")
 	// the filter narrows the browser
 	h.pattern.SetText("payment.#")
 	h.load()

@@ -35,6 +35,7 @@ type historyView struct {
 	runs    *widget.Select
 	pattern *widget.Entry
 	corr    *widget.Entry
+	span    *widget.Entry
 	list    *widget.List
 	slider  *widget.Slider
 	at      *widget.Label
@@ -55,6 +56,9 @@ func newHistoryView(l *lab) *historyView {
 	h.corr = widget.NewEntry()
 	h.corr.SetPlaceHolder("correlation id")
 	h.corr.OnSubmitted = func(string) { h.load() }
+	h.span = widget.NewEntry()
+	h.span.SetPlaceHolder("time since the start, e.g. 1s..2.5s")
+	h.span.OnSubmitted = func(string) { h.load() }
 	h.list = textList(func() int { return len(h.envs) }, h.row)
 	h.list.OnSelected = func(i widget.ListItemID) { h.slider.SetValue(float64(i)) }
 	h.slider = widget.NewSlider(0, 1)
@@ -64,7 +68,7 @@ func newHistoryView(l *lab) *historyView {
 	open := widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), h.chooseFile)
 	imp := widget.NewButtonWithIcon("Import log…", theme.UploadIcon(), h.chooseImport)
 	exp := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), h.export)
-	filters := container.NewGridWithColumns(3, h.runs, h.pattern, h.corr)
+	filters := container.NewGridWithColumns(4, h.runs, h.pattern, h.corr, h.span)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp), h.file), filters)
 	bottom := container.NewBorder(nil, nil, nil, travel, container.NewVBox(h.slider, h.at))
 	h.content = container.NewBorder(top, bottom, nil, nil, h.list)
@@ -152,7 +156,24 @@ func (h *historyView) load() {
 			return
 		}
 	}
-	envs, err := h.query(h.ns, history.Query{Pattern: pattern, CorrelationID: strings.TrimSpace(h.corr.Text), Limit: browseLimit})
+	q := history.Query{Pattern: pattern, CorrelationID: strings.TrimSpace(h.corr.Text), Limit: browseLimit}
+	if span := strings.TrimSpace(h.span.Text); span != "" {
+		from, to, err := parseSpan(span)
+		if err != nil {
+			h.l.showError("Not a time range", err)
+			return
+		}
+		first, err := h.query(h.ns, history.Query{Limit: 1})
+		if err != nil || len(first) == 0 {
+			h.l.showError("Cannot read the run", fmt.Errorf("no first message: %v", err))
+			return
+		}
+		q.From = first[0].TS.Add(from)
+		if to > 0 {
+			q.To = first[0].TS.Add(to)
+		}
+	}
+	envs, err := h.query(h.ns, q)
 	if err != nil {
 		h.l.showError("Cannot read the run", err)
 		return
@@ -163,6 +184,29 @@ func (h *historyView) load() {
 	h.slider.Max = float64(max(len(envs)-1, 1))
 	h.slider.SetValue(0)
 	h.showAt()
+}
+
+// parseSpan reads "a..b", "a.." or "..b" as offsets from a run's first message; a zero
+// end means no end.
+func parseSpan(s string) (from, to time.Duration, err error) {
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q: write a range such as 1s..2.5s, 500ms.. or ..3s", s)
+	}
+	if a = strings.TrimSpace(a); a != "" {
+		if from, err = time.ParseDuration(a); err != nil {
+			return 0, 0, fmt.Errorf("%q: %w", s, err)
+		}
+	}
+	if b = strings.TrimSpace(b); b != "" {
+		if to, err = time.ParseDuration(b); err != nil {
+			return 0, 0, fmt.Errorf("%q: %w", s, err)
+		}
+		if to <= from {
+			return 0, 0, fmt.Errorf("%q: the end must come after the start", s)
+		}
+	}
+	return from, to, nil
 }
 
 // showAt names the message under the slider.
