@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/history"
+	"mfelab/scenarios"
 )
 
 // pngFormat is the export dialog's choice for a picture of the diagram.
@@ -36,7 +37,7 @@ func (l *lab) showExport() {
 		return
 	}
 	name := l.run.Scenario.ID
-	if l.run.Scenario.ID != "replay" {
+	if l.run.Scenario.ID != scenarios.ReplayID {
 		name = fmt.Sprintf("%s-seed%d", name, l.run.Seed)
 	}
 	l.chooseExport(name, true, l.exportRun)
