@@ -47,8 +47,11 @@ type App struct {
 
 	latency atomic.Int64
 
-	published          uint64 // guarded by bus.mu: publishes already hold it
-	received, failures atomic.Uint64
+	published uint64 // guarded by bus.mu: publishes already hold it
+	received  uint64 // guarded by bus.mu, folded in from unflushed (see deliveryCounts)
+	failures  atomic.Uint64
+
+	unflushed uint64 // deliveries not yet in received; the loop's, not guarded by mu
 }
 
 // Register adds an app. Patterns are validated; a duplicate name is an error.
@@ -195,7 +198,7 @@ type AppStats struct {
 // Stats returns the app's counters.
 func (a *App) Stats() AppStats {
 	a.bus.mu.Lock()
-	published := a.published
+	published, received := a.published, a.received
 	a.bus.mu.Unlock()
-	return AppStats{Published: published, Received: a.received.Load(), Failures: a.failures.Load()}
+	return AppStats{Published: published, Received: received, Failures: a.failures.Load()}
 }

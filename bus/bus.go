@@ -49,12 +49,15 @@ type Bus struct {
 	epoch   time.Time
 	epochMS int64 // epoch in Unix milliseconds, for IDs
 
-	// loopMu is held by whoever runs events (Step and friends, or the real-time driver),
-	// so exactly one goroutine runs handlers at a time.
-	loopMu sync.Mutex
-
-	mu        sync.Mutex // guards everything below up to the atomics
-	now       int64      // bus time in ns since epoch
+	mu sync.Mutex // guards everything below up to the atomics
+	// looping is set while a goroutine runs events (Step and friends, or the real-time
+	// driver), so exactly one runs handlers at a time; others wait on loopFree. It is a
+	// flag under mu rather than a mutex of its own because every run takes mu to fetch
+	// events anyway: claiming the loop then costs no lock of its own. "The loop's" state
+	// below (batch, unflushed) belongs to whoever set it.
+	looping   bool
+	loopFree  sync.Cond
+	now       int64 // bus time in ns since epoch
 	nowPub    atomic.Int64
 	seq       uint64
 	nextSubID uint64
@@ -63,8 +66,8 @@ type Bus struct {
 	apps      map[string]*App
 	appOrder  []*App
 	queue     eventQueue
-	batch     []event // reused by the loop (guarded by loopMu, not mu)
-	scratch   []*Subscription
+	batch     []event        // reused by the loop (the loop's, not guarded by mu)
+	unflushed deliveryCounts // the loop's, not guarded by mu
 	ring      ring
 	topics    map[string]*topicCounter
 	lastTopic string
@@ -109,6 +112,7 @@ func New(opts Options) *Bus {
 		topics:  make(map[string]*topicCounter),
 		wake:    make(chan struct{}, 1),
 	}
+	b.loopFree.L = &b.mu
 	b.ring.init(opts.RetainMax)
 	b.contracts = newContracts(b, opts.Contracts)
 	return b

@@ -220,6 +220,36 @@ func TestPublishRejectsBadInputWithTypedErrors(t *testing.T) {
 	}
 }
 
+func TestRawPayloadsAreCopiedUnlessHandedOver(t *testing.T) {
+	b := New(Options{})
+	cart := b.MustRegister(AppConfig{Name: "cart"})
+	buf := []byte(`{"qty":1}   spare`)
+	lent := json.RawMessage(buf[:9])
+
+	copied, err := cart.Publish("cart.lent", lent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := cart.PublishJSON("cart.kept", lent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf[7] = '2' // the caller breaks the PublishJSON contract, to show who holds what
+
+	if got := string(copied.Payload); got != `{"qty":1}` {
+		t.Errorf("Publish of a json.RawMessage must copy it: payload now %s", got)
+	}
+	if got := string(kept.Payload); got != `{"qty":2}` {
+		t.Errorf("PublishJSON must keep the caller's slice, not copy it: payload %s", got)
+	}
+	if cap(kept.Payload) != len(kept.Payload) {
+		t.Errorf("a kept payload must be clipped: cap %d, len %d", cap(kept.Payload), len(kept.Payload))
+	}
+	if _, err := cart.PublishJSON("cart.bad", json.RawMessage(`{"qty":`)); !errors.Is(err, ErrInvalidPayload) {
+		t.Errorf("PublishJSON of broken JSON: %v, want ErrInvalidPayload", err)
+	}
+}
+
 func TestSubscribeACLAndLimits(t *testing.T) {
 	b := New(Options{MaxHandlersPerPattern: 2})
 	inv := b.MustRegister(AppConfig{Name: "inventory", Subscribe: []string{"order.#", "inventory.+"}})

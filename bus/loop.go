@@ -53,12 +53,24 @@ func (q *eventQueue) push(e event) {
 }
 
 func (q *eventQueue) pop() (event, bool) {
-	n := len(q.h)
-	if n == 0 {
+	if len(q.h) == 0 {
 		return event{}, false
 	}
 	top := q.h[0]
-	last := n - 1
+	q.drop()
+	return top, true
+}
+
+// popTo appends the first event to dst, copying it once; the queue must not be empty.
+func (q *eventQueue) popTo(dst []event) []event {
+	dst = append(dst, q.h[0])
+	q.drop()
+	return dst
+}
+
+// drop removes the first event.
+func (q *eventQueue) drop() {
+	last := len(q.h) - 1
 	q.h[0] = q.h[last]
 	q.h[last] = event{} // drop references for the GC
 	q.h = q.h[:last]
@@ -78,7 +90,6 @@ func (q *eventQueue) pop() (event, bool) {
 		q.h[i], q.h[m] = q.h[m], q.h[i]
 		i = m
 	}
-	return top, true
 }
 
 func (q *eventQueue) peek() (*event, bool) {
@@ -88,25 +99,56 @@ func (q *eventQueue) peek() (*event, bool) {
 	return &q.h[0], true
 }
 
+// claimLoopLocked waits until no other goroutine runs the loop and claims it. Caller holds
+// mu, and may drop it while it runs events; it hands the loop back with releaseLoopLocked,
+// holding mu again.
+func (b *Bus) claimLoopLocked() {
+	for b.looping {
+		b.loopFree.Wait()
+	}
+	b.looping = true
+}
+
+// releaseLoopLocked folds the loop's statistics in, so Stats is exact when a run returns,
+// and hands the loop on. Caller holds mu.
+func (b *Bus) releaseLoopLocked() {
+	b.flushDeliveryCountsLocked()
+	b.looping = false
+	b.loopFree.Signal()
+}
+
+// releaseLoop is releaseLoopLocked for a deferred call; the run holds mu again by then, even
+// when an event panicked (see runUnlocked).
+func (b *Bus) releaseLoop() {
+	b.releaseLoopLocked()
+	b.mu.Unlock()
+}
+
+// runUnlocked runs events without holding mu, which handlers need to publish. It takes mu
+// back on the way out, also when an event panics, so the deferred releaseLoop finds it held.
+func (b *Bus) runUnlocked(evs []event) {
+	b.mu.Unlock()
+	defer b.mu.Lock()
+	for i := range evs {
+		b.run(&evs[i])
+		evs[i] = event{} // do not pin envelopes from a reused buffer
+	}
+}
+
 // Step runs the next event (one delivery or one timer), moving bus time to it. It reports
 // whether there was one.
 func (b *Bus) Step() bool {
-	b.loopMu.Lock()
-	defer b.loopMu.Unlock()
-	return b.stepLocked()
-}
-
-func (b *Bus) stepLocked() bool {
 	b.mu.Lock()
+	b.claimLoopLocked()
+	defer b.releaseLoop()
 	ev, ok := b.queue.pop()
-	if ok {
-		b.setNow(ev.at)
-	}
-	b.mu.Unlock()
 	if !ok {
 		return false
 	}
-	b.run(&ev)
+	b.setNow(ev.at)
+	b.batch = append(b.batch[:0], ev)
+	b.runUnlocked(b.batch)
+	b.batch = b.batch[:0]
 	return true
 }
 
@@ -125,12 +167,11 @@ const maxBatch = 256
 // runBatchLocked runs the events due at the earliest scheduled bus time, if it is no later
 // than until, taking them off the queue under one lock. Running them as a batch keeps the
 // order: whatever they schedule is due at the same time with a later sequence, or later.
-// It returns how many ran. Caller holds loopMu.
+// It returns how many ran. Caller runs the loop and holds mu, which it holds again on return.
 func (b *Bus) runBatchLocked(until int64) int {
-	b.mu.Lock()
+	b.flushDeliveryCountsLocked()
 	head, ok := b.queue.peek()
 	if !ok || head.at > until {
-		b.mu.Unlock()
 		return 0
 	}
 	at := head.at
@@ -141,14 +182,9 @@ func (b *Bus) runBatchLocked(until int64) int {
 		if !ok || next.at != at {
 			break
 		}
-		ev, _ := b.queue.pop()
-		batch = append(batch, ev)
+		batch = b.queue.popTo(batch)
 	}
-	b.mu.Unlock()
-	for i := range batch {
-		b.run(&batch[i])
-		batch[i] = event{} // do not pin envelopes from the reused buffer
-	}
+	b.runUnlocked(batch)
 	b.batch = batch[:0]
 	return len(batch)
 }
@@ -156,8 +192,9 @@ func (b *Bus) runBatchLocked(until int64) int {
 // RunUntilIdle runs events until none is left, including those the handlers schedule, and
 // returns how many ran. A handler that keeps publishing to itself keeps it running.
 func (b *Bus) RunUntilIdle() int {
-	b.loopMu.Lock()
-	defer b.loopMu.Unlock()
+	b.mu.Lock()
+	b.claimLoopLocked()
+	defer b.releaseLoop()
 	total := 0
 	for {
 		n := b.runBatchLocked(math.MaxInt64)
@@ -176,15 +213,14 @@ func (b *Bus) RunFor(d time.Duration) int {
 // RunUntil runs every event due at or before t, then sets bus time to t (if later).
 func (b *Bus) RunUntil(t time.Time) int {
 	target := int64(t.Sub(b.epoch))
-	b.loopMu.Lock()
-	defer b.loopMu.Unlock()
+	b.mu.Lock()
+	b.claimLoopLocked()
+	defer b.releaseLoop()
 	total := 0
 	for {
 		n := b.runBatchLocked(target)
 		if n == 0 {
-			b.mu.Lock()
 			b.setNow(target)
-			b.mu.Unlock()
 			return total
 		}
 		total += n

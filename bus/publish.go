@@ -34,11 +34,13 @@ func (a *App) Publish(topic string, payload any) (*Envelope, error) {
 	return a.bus.publish(a, &Msg{Topic: topic, Payload: payload}, nil)
 }
 
-// PublishJSON publishes a pre-encoded JSON payload to topic as this app. It is Publish
-// without the interface conversion, the fast path for callers that already hold JSON: the
-// payload is checked and copied, so the caller may reuse its buffer.
+// PublishJSON publishes a pre-encoded JSON payload to topic as this app: the fast path
+// for callers that already hold JSON. The payload is checked but not copied; the bus
+// takes it over as the envelope's payload, so the caller must not change it afterwards
+// (publishing the same unchanged slice again is fine). A caller that wants to reuse its
+// buffer passes the payload through Publish or Send instead, which copy it.
 func (a *App) PublishJSON(topic string, payload json.RawMessage) (*Envelope, error) {
-	return a.bus.publishEncoded(a, &Msg{Topic: topic}, payload, true, nil)
+	return a.bus.publishEncoded(a, &Msg{Topic: topic}, payload, payloadHandedOver, nil)
 }
 
 // Send publishes m as this app.
@@ -51,14 +53,24 @@ var jsonNull = json.RawMessage("null")
 // errRawInvalid is the reason given for a json.RawMessage that is not valid JSON.
 var errRawInvalid = errors.New("raw message is not one well-formed JSON value")
 
-// publish encodes m.Payload and publishes. A json.RawMessage payload is used as given (after
-// checking); anything else goes through encoding/json.
+// payloadOrigin says where an encoded payload came from, which decides whether the bus
+// must check it and whether it must copy it.
+type payloadOrigin uint8
+
+const (
+	payloadEncoded    payloadOrigin = iota // encoded by the bus: valid and its own
+	payloadLent                            // the caller's buffer: check it, copy it
+	payloadHandedOver                      // the caller's, given up: check it, keep it
+)
+
+// publish encodes m.Payload and publishes. A json.RawMessage payload is checked and copied;
+// anything else goes through encoding/json.
 func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 	switch v := m.Payload.(type) {
 	case nil:
-		return b.publishEncoded(a, m, jsonNull, false, cause)
+		return b.publishEncoded(a, m, jsonNull, payloadEncoded, cause)
 	case json.RawMessage:
-		return b.publishEncoded(a, m, v, true, cause)
+		return b.publishEncoded(a, m, v, payloadLent, cause)
 	}
 	out, err := json.Marshal(m.Payload)
 	if err != nil {
@@ -66,13 +78,13 @@ func (b *Bus) publish(a *App, m *Msg, cause *Envelope) (*Envelope, error) {
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}
-	return b.publishEncoded(a, m, out, false, cause)
+	return b.publishEncoded(a, m, out, payloadEncoded, cause)
 }
 
-// publishEncoded is the one path every message takes. raw says the payload belongs to the
-// caller and must be checked and copied; cause is the envelope whose delivery is being
-// handled when a handler publishes, nil otherwise.
-func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, cause *Envelope) (*Envelope, error) {
+// publishEncoded is the one path every message takes. origin says whether the payload
+// must be checked and copied; cause is the envelope whose delivery is being handled when a
+// handler publishes, nil otherwise.
+func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin payloadOrigin, cause *Envelope) (*Envelope, error) {
 	if err := ValidateTopic(m.Topic); err != nil {
 		b.reject(a, m.Topic, err)
 		return nil, err
@@ -82,7 +94,7 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 		b.reject(a, m.Topic, err)
 		return nil, err
 	}
-	if raw && !validJSON(payload) {
+	if origin != payloadEncoded && !validJSON(payload) {
 		err := &PayloadError{Topic: m.Topic, Err: errRawInvalid}
 		b.reject(a, m.Topic, err)
 		return nil, err
@@ -94,10 +106,12 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 	}
 
 	var env *Envelope
-	if raw {
+	if origin == payloadLent {
 		env = newEnvelopeWithPayload(payload)
 	} else {
-		env = &Envelope{Payload: payload}
+		// Clipped, so nobody appending to the payload writes into the rest of a caller's
+		// buffer.
+		env = &Envelope{Payload: payload[:len(payload):len(payload)]}
 	}
 	env.Topic = m.Topic
 	env.SchemaVersion = m.SchemaVersion
@@ -105,7 +119,7 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 	if m.CorrelationID != "" {
 		env.Meta.CorrelationID = m.CorrelationID
 	}
-	if !m.TraceParent.IsZero() {
+	if m.TraceParent.TraceID != ([16]byte{}) { // an all-zero trace id is invalid (W3C), so unset
 		env.Meta.TraceParent = m.TraceParent
 	}
 	if m.Headers != nil {
@@ -119,7 +133,7 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 		if env.Meta.CorrelationID == "" {
 			env.Meta.CorrelationID = cause.Correlation()
 		}
-		if env.Meta.TraceParent.IsZero() {
+		if env.Meta.TraceParent.TraceID == ([16]byte{}) {
 			env.Meta.TraceParent.TraceID = cause.Meta.TraceParent.TraceID
 		}
 	}
@@ -149,8 +163,9 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 
 	tc := b.topicCounterLocked(env.Topic)
 	tc.published++
-	b.scratch = b.trie.match(m.Topic, b.scratch[:0])
-	for _, s := range b.scratch {
+	// The route stays valid while the loop below removes once subscriptions: a remove only
+	// marks routes stale, and nothing asks the trie for a route until the loop is done.
+	for _, s := range b.trie.route(m.Topic) {
 		if !s.accepts(env) {
 			continue
 		}
@@ -159,7 +174,6 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, raw bool, 
 		}
 		b.queue.push(event{at: now + s.app.latency.Load(), kind: evDelivery, env: env, sub: s, tc: tc, attempt: 1})
 	}
-	clear(b.scratch) // do not pin subscriptions from a scratch buffer
 	b.ring.add(env, now, b.opts.RetainTTL)
 	b.stats.published++
 	a.published++

@@ -102,13 +102,14 @@ func (r *Realtime) run(ctx context.Context) {
 	}
 }
 
-// runDue runs every event due by the wall clock (every queued one at Instant speed) under one
-// hold of the loop lock, checking for a stop between batches. It returns how long to sleep
+// runDue runs every event due by the wall clock (every queued one at Instant speed) in one
+// claim of the loop, checking for a stop between batches. It returns how long to sleep
 // before looking again, or 0 to look again at once.
 func (r *Realtime) runDue(ctx context.Context, speed float64, wall0 time.Time, bus0 int64) time.Duration {
 	b := r.b
-	b.loopMu.Lock()
-	defer b.loopMu.Unlock()
+	b.mu.Lock()
+	b.claimLoopLocked()
+	defer b.releaseLoop()
 	for n := 0; ; n++ {
 		if n%64 == 63 && (ctx.Err() != nil || r.reset.Load()) {
 			return 0 // stop, or re-anchor at the new speed
@@ -124,14 +125,12 @@ func (r *Realtime) runDue(ctx context.Context, speed float64, wall0 time.Time, b
 			return maxIdleSleep
 		}
 		// Idle bus time flows with the wall clock, but never past the next event.
-		b.mu.Lock()
 		sleep := maxIdleSleep
 		if next, has := b.queue.peek(); has {
 			until = min(until, next.at)
 			sleep = min(sleep, max(time.Duration(float64(next.at-until)/speed), time.Microsecond))
 		}
 		b.setNow(until)
-		b.mu.Unlock()
 		return sleep
 	}
 }

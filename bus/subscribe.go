@@ -44,9 +44,10 @@ func (d Delivery) Send(m Msg) (*Envelope, error) {
 	return d.sub.app.bus.publish(d.sub.app, &m, d.Envelope)
 }
 
-// PublishJSON is Publish for a pre-encoded payload.
+// PublishJSON is Publish for a pre-encoded payload, which the bus takes over without a
+// copy, as App.PublishJSON does.
 func (d Delivery) PublishJSON(topic string, payload json.RawMessage) (*Envelope, error) {
-	return d.sub.app.bus.publishEncoded(d.sub.app, &Msg{Topic: topic}, payload, true, d.Envelope)
+	return d.sub.app.bus.publishEncoded(d.sub.app, &Msg{Topic: topic}, payload, payloadHandedOver, d.Envelope)
 }
 
 // App is the subscribing app.
@@ -279,9 +280,7 @@ func (b *Bus) deliver(ev *event) {
 			d.Envelope = up
 		}
 	}
-	b.stats.delivered.Add(1)
-	ev.tc.delivered.Add(1)
-	s.app.received.Add(1)
+	b.countDelivery(ev.tc, s.app)
 	if b.hasTaps() {
 		b.emit(TraceEvent{Kind: TraceDelivered, At: b.Now(), Env: d.Envelope, App: s.app.name, Topic: d.Topic,
 			SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt, Replay: d.Replay, UpcastFrom: d.UpcastFrom})

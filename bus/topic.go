@@ -45,7 +45,34 @@ var segByte = func() (t [256]bool) {
 
 // ValidateTopic checks a concrete topic, one that can be published to: no wildcards.
 func ValidateTopic(topic string) error {
+	if plainTopic(topic) {
+		return nil
+	}
 	return validate(topic, false)
+}
+
+// plainTopic is the publish path's quick yes: one pass that accepts exactly the valid
+// topics, leaving validate to explain what is wrong with the rest.
+func plainTopic(s string) bool {
+	if len(s) == 0 || len(s) > MaxTopicLen {
+		return false
+	}
+	dots, afterDot := 0, true // afterDot: the segment so far is empty
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if afterDot {
+				return false
+			}
+			dots++
+			afterDot = true
+		case segByte[c]:
+			afterDot = false
+		default:
+			return false
+		}
+	}
+	return !afterDot && dots < MaxTopicSegments
 }
 
 // ValidatePattern checks a subscription pattern: like a topic, but a segment may be `+`

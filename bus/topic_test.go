@@ -259,3 +259,16 @@ func TestSubscribeUnsubscribeInAnyOrderLeavesNoTrace(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlainTopicAgreesWithValidate holds the publish path's quick check to the full one.
+func FuzzPlainTopicAgreesWithValidate(f *testing.F) {
+	for _, s := range []string{"", "a", "a.b", "a..b", ".a", "a.", "cart.+", "cart.#", "a b",
+		strings.Repeat("a.", 31) + "a", strings.Repeat("a.", 32) + "a", strings.Repeat("x", 256)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if quick, full := plainTopic(s), validate(s, false) == nil; quick != full {
+			t.Fatalf("plainTopic(%q) = %v, validate says valid = %v", s, quick, full)
+		}
+	})
+}

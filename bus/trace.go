@@ -139,16 +139,65 @@ func (b *Bus) emit(e TraceEvent) {
 	}
 }
 
-// counters are the bus-wide statistics, atomics so the loop and publishers update them
-// without taking the bus lock.
+// counters are the bus-wide statistics. Those counted where the bus lock is held anyway
+// are plain; the rest are atomics so the loop and publishers update them without it.
 type counters struct {
-	published                                                                             uint64 // guarded by mu
-	delivered, rejected, rateLimited, failed, deadLettered, deadEvicted, skipped, retried atomic.Uint64
+	published, delivered                                                       uint64 // guarded by mu
+	rejected, rateLimited, failed, deadLettered, deadEvicted, skipped, retried atomic.Uint64
 }
 
 type topicCounter struct {
-	published uint64 // guarded by mu
-	delivered atomic.Uint64
+	published, delivered uint64 // guarded by mu
+	unflushed            uint64 // deliveries not yet in delivered; the loop's
+}
+
+// deliveryCounts are the deliveries the loop has made since it last held mu. Counting a
+// delivery is the one statistic on the delivery path, and it runs on the loop, which owns
+// the loop but does not hold mu while handlers run: the loop counts here without atomics and folds the counts into the
+// counters the next time it takes mu, which it does before every batch of events. A
+// snapshot taken while a batch runs may therefore lag by that batch; one taken after
+// Step, RunUntilIdle or RunUntil returns is exact.
+type deliveryCounts struct {
+	total  uint64
+	topics []*topicCounter
+	apps   []*App
+}
+
+// countDelivery counts one delivery of a tc message to app a. Caller runs the loop.
+func (b *Bus) countDelivery(tc *topicCounter, a *App) {
+	u := &b.unflushed
+	u.total++
+	if tc.unflushed == 0 {
+		u.topics = append(u.topics, tc)
+	}
+	tc.unflushed++
+	if a.unflushed == 0 {
+		u.apps = append(u.apps, a)
+	}
+	a.unflushed++
+}
+
+// flushDeliveryCountsLocked folds the loop's counts into the counters. Caller runs the
+// loop and holds mu.
+func (b *Bus) flushDeliveryCountsLocked() {
+	u := &b.unflushed
+	if u.total == 0 {
+		return
+	}
+	b.stats.delivered += u.total
+	u.total = 0
+	for i, tc := range u.topics {
+		tc.delivered += tc.unflushed
+		tc.unflushed = 0
+		u.topics[i] = nil
+	}
+	u.topics = u.topics[:0]
+	for i, a := range u.apps {
+		a.received += a.unflushed
+		a.unflushed = 0
+		u.apps[i] = nil
+	}
+	u.apps = u.apps[:0]
 }
 
 // maxTrackedTopics bounds the per-topic statistics map; topics beyond it are counted under
@@ -193,11 +242,12 @@ type TopicStats struct {
 	Published, Delivered uint64
 }
 
-// Stats returns a snapshot of the counters.
+// Stats returns a snapshot of the counters. Taken while the loop runs a batch of events
+// (from a handler, or from another goroutine), the delivery counts may not include that
+// batch yet; taken after Step, RunUntilIdle or RunUntil returns, they are exact.
 func (b *Bus) Stats() Stats {
 	st := Stats{
-		Delivered: b.stats.delivered.Load(),
-		Rejected:  b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
+		Rejected: b.stats.rejected.Load(), RateLimited: b.stats.rateLimited.Load(),
 		HandlerFailures: b.stats.failed.Load(), DeadLettered: b.stats.deadLettered.Load(),
 		DeadLettersEvicted: b.stats.deadEvicted.Load(), Skipped: b.stats.skipped.Load(),
 		Retried: b.stats.retried.Load(),
@@ -205,13 +255,14 @@ func (b *Bus) Stats() Stats {
 	}
 	b.mu.Lock()
 	st.Published = b.stats.published
+	st.Delivered = b.stats.delivered
 	st.Pending = len(b.queue.h)
 	st.Subscriptions = b.trie.count
 	for name, a := range b.apps {
-		st.Apps[name] = AppStats{Published: a.published, Received: a.received.Load(), Failures: a.failures.Load()}
+		st.Apps[name] = AppStats{Published: a.published, Received: a.received, Failures: a.failures.Load()}
 	}
 	for name, tc := range b.topics {
-		st.Topics = append(st.Topics, TopicStats{Topic: name, Published: tc.published, Delivered: tc.delivered.Load()})
+		st.Topics = append(st.Topics, TopicStats{Topic: name, Published: tc.published, Delivered: tc.delivered})
 	}
 	b.mu.Unlock()
 	sort.Slice(st.Topics, func(i, j int) bool { return st.Topics[i].Topic < st.Topics[j].Topic })

@@ -6,7 +6,23 @@ package bus
 type trie struct {
 	root  trieNode
 	count int
+	// routes caches match results by topic. Every insert and remove bumps gen, which makes
+	// every cached route stale at once without touching the map; a stale route is
+	// recomputed into its own buffer on its next use. Real buses publish to a small set of
+	// topics over and over, so most publishes cost one map lookup instead of a walk.
+	routes map[string]route
+	gen    uint64
 }
+
+// route is one cached match result, valid while its gen equals the trie's.
+type route struct {
+	gen  uint64
+	subs []*Subscription
+}
+
+// maxRoutes bounds the route cache; past it the cache starts over, so a stream of unique
+// topics (reply inboxes, say) costs a bounded amount of memory.
+const maxRoutes = 1024
 
 type trieNode struct {
 	parent *trieNode
@@ -27,6 +43,7 @@ func (t *trie) insert(s *Subscription) {
 	}
 	n.subs = append(n.subs, s)
 	t.count++
+	t.gen++
 }
 
 // child returns the child for seg, creating it.
@@ -82,6 +99,7 @@ func (t *trie) remove(s *Subscription) bool {
 	n.subs[len(n.subs)-1] = nil
 	n.subs = n.subs[:len(n.subs)-1]
 	t.count--
+	t.gen++
 	for n.parent != nil && n.empty() {
 		p := n.parent
 		switch n.key {
@@ -111,6 +129,28 @@ func indexOf(subs []*Subscription, s *Subscription) int {
 		}
 	}
 	return -1
+}
+
+// route returns the subscriptions matching topic (a valid topic) in subscription order,
+// like match, from the route cache where it can. The slice belongs to the cache: the
+// caller may read it until its next call into the trie, and must not change it.
+func (t *trie) route(topic string) []*Subscription {
+	r, ok := t.routes[topic]
+	if ok && r.gen == t.gen {
+		return r.subs
+	}
+	if !ok && len(t.routes) >= maxRoutes {
+		clear(t.routes)
+	}
+	if t.routes == nil {
+		t.routes = make(map[string]route)
+	}
+	// Recompute into the stale route's own buffer: no caller still reads it, since the
+	// slice is only good until the next call. A stale route may pin removed subscriptions
+	// until then; maxRoutes bounds how many.
+	r = route{gen: t.gen, subs: t.match(topic, r.subs[:0])}
+	t.routes[topic] = r
+	return r.subs
 }
 
 // match appends to out every subscription whose pattern matches topic (a valid topic) and
