@@ -11,7 +11,7 @@ import (
 // the bus mutex.
 type idGen struct {
 	rng    *rand.PCG
-	lastMS int64
+	lastMS int64  // the last ID's millisecond, which may run ahead of the clock (see next)
 	seqMS  uint16 // counter within one millisecond keeps IDs monotonic (RFC 9562 method 1)
 }
 
@@ -20,9 +20,18 @@ func newIDGen(seed uint64) *idGen {
 }
 
 // next returns the ID for a publish at ms milliseconds since the Unix epoch.
+// IDs are strictly increasing: past 4096 IDs in one millisecond the 12-bit counter would
+// wrap, so the ID's millisecond moves one ahead of the clock instead (RFC 9562, 6.2), and
+// the clock catches up with it later. Stores rely on this to index IDs by appending.
 func (g *idGen) next(ms int64) uuid.UUID {
-	if ms == g.lastMS {
+	if ms <= g.lastMS {
+		ms = g.lastMS
 		g.seqMS++
+		if g.seqMS > 0xfff {
+			ms++
+			g.lastMS = ms
+			g.seqMS = 0
+		}
 	} else {
 		g.lastMS = ms
 		g.seqMS = uint16(g.rng.Uint64() & 0x3ff) // random start leaves room to count up

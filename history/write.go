@@ -168,7 +168,11 @@ func (s *Store) commit(batch []writeReq) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		stored, skipped = 0, 0
 		ns := tx.Bucket(s.ns)
-		w := batchWriter{ns: ns, msgs: ns.Bucket(bMsgs), ids: ns.Bucket(bIDs), meta: ns.Bucket(bMeta)}
+		w := batchWriter{ns: ns, msgs: ns.Bucket(bMsgs), ids: ns.Bucket(bIDs), meta: ns.Bucket(bMeta),
+			topic: ns.Bucket(bTopic), corr: ns.Bucket(bCorr), topicCounts: map[string]uint64{}}
+		// Rows and ids (UUIDv7, ordered by time) only ever grow at the end: full pages
+		// there mean half the pages and no splits to redo.
+		w.msgs.FillPercent, w.ids.FillPercent = 1, 1
 		w.next = readUint(w.meta.Get(kNext))
 		for _, r := range batch {
 			var err error
@@ -191,6 +195,9 @@ func (s *Store) commit(batch []writeReq) {
 			if err != nil {
 				return err
 			}
+		}
+		if err := w.putTopicCounts(); err != nil {
+			return err
 		}
 		if err := w.meta.Put(kNext, uintBytes(w.next)); err != nil {
 			return err
@@ -215,8 +222,21 @@ func (s *Store) commit(batch []writeReq) {
 var kCount = []byte("count")
 
 type batchWriter struct {
-	ns, msgs, ids, meta *bolt.Bucket
-	next                uint64 // last row number used
+	ns, msgs, ids, meta, topic, corr *bolt.Bucket
+	next                             uint64 // last row number used
+	// topicCounts gathers the batch's messages per topic, written once per topic at the
+	// end rather than once per message.
+	topicCounts map[string]uint64
+}
+
+func (w *batchWriter) putTopicCounts() error {
+	topics := w.ns.Bucket(bTopics)
+	for t, n := range w.topicCounts {
+		if err := topics.Put([]byte(t), uintBytes(readUint(topics.Get([]byte(t)))+n)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (w *batchWriter) putEnvelope(env *bus.Envelope) (bool, error) {
@@ -235,14 +255,14 @@ func (w *batchWriter) putEnvelope(env *bus.Envelope) (bool, error) {
 	if err := w.ids.Put(env.ID[:], rowKey(row)); err != nil {
 		return false, err
 	}
-	if err := w.ns.Bucket(bTopic).Put(indexKey(env.Topic, row), nil); err != nil {
+	if err := w.topic.Put(indexKey(env.Topic, row), nil); err != nil {
 		return false, err
 	}
-	if err := w.ns.Bucket(bCorr).Put(indexKey(env.Correlation(), row), nil); err != nil {
+	if err := w.corr.Put(indexKey(env.Correlation(), row), nil); err != nil {
 		return false, err
 	}
-	topics := w.ns.Bucket(bTopics)
-	return true, topics.Put([]byte(env.Topic), uintBytes(readUint(topics.Get([]byte(env.Topic)))+1))
+	w.topicCounts[env.Topic]++
+	return true, nil
 }
 
 // putDelivery keys deliveries by envelope id + a sequence, so one prefix scan finds a
