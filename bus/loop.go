@@ -30,16 +30,27 @@ func (e *event) before(o *event) bool {
 	return e.at < o.at || (e.at == o.at && e.seq < o.seq)
 }
 
-// eventQueue is a binary min-heap of events by value: scheduling allocates nothing once the
-// backing array has grown.
+// eventQueue orders events by (at, seq). Most events arrive in that order already: a
+// delivery is due now or after a fixed latency, and a burst of publishes schedules a run of
+// them. Those go to a FIFO lane, where scheduling and taking are O(1); an event that would
+// land before the lane's last one goes to a binary min-heap instead, and taking compares
+// the two heads. Both hold events by value, so scheduling allocates nothing once they have
+// grown.
 type eventQueue struct {
-	h   []event
-	seq uint64
+	h    []event   // min-heap
+	lane eventRing // in (at, seq) order
+	seq  uint64
 }
+
+func (q *eventQueue) len() int { return len(q.h) + q.lane.n }
 
 func (q *eventQueue) push(e event) {
 	q.seq++
 	e.seq = q.seq
+	if q.lane.n == 0 || e.at >= q.lane.last().at {
+		q.lane.push(e) // its seq is the highest yet, so the lane stays in order
+		return
+	}
 	q.h = append(q.h, e)
 	i := len(q.h) - 1
 	for i > 0 {
@@ -52,24 +63,37 @@ func (q *eventQueue) push(e event) {
 	}
 }
 
+// fromLane reports whether the first event is the lane's rather than the heap's.
+func (q *eventQueue) fromLane() bool {
+	return q.lane.n > 0 && (len(q.h) == 0 || q.lane.first().before(&q.h[0]))
+}
+
 func (q *eventQueue) pop() (event, bool) {
-	if len(q.h) == 0 {
+	if q.len() == 0 {
 		return event{}, false
 	}
+	if q.fromLane() {
+		return q.lane.pop(), true
+	}
 	top := q.h[0]
-	q.drop()
+	q.dropHeap()
 	return top, true
 }
 
 // popTo appends the first event to dst, copying it once; the queue must not be empty.
 func (q *eventQueue) popTo(dst []event) []event {
+	if q.fromLane() {
+		dst = append(dst, *q.lane.first())
+		q.lane.drop()
+		return dst
+	}
 	dst = append(dst, q.h[0])
-	q.drop()
+	q.dropHeap()
 	return dst
 }
 
-// drop removes the first event.
-func (q *eventQueue) drop() {
+// dropHeap removes the heap's first event.
+func (q *eventQueue) dropHeap() {
 	last := len(q.h) - 1
 	q.h[0] = q.h[last]
 	q.h[last] = event{} // drop references for the GC
@@ -93,10 +117,46 @@ func (q *eventQueue) drop() {
 }
 
 func (q *eventQueue) peek() (*event, bool) {
-	if len(q.h) == 0 {
-		return nil, false
+	switch {
+	case q.fromLane():
+		return q.lane.first(), true
+	case len(q.h) > 0:
+		return &q.h[0], true
 	}
-	return &q.h[0], true
+	return nil, false
+}
+
+// eventRing is a growable circular buffer of events.
+type eventRing struct {
+	buf     []event // len is a power of two, or zero
+	head, n int
+}
+
+func (r *eventRing) first() *event { return &r.buf[r.head] }
+func (r *eventRing) last() *event  { return &r.buf[(r.head+r.n-1)&(len(r.buf)-1)] }
+
+func (r *eventRing) push(e event) {
+	if r.n == len(r.buf) {
+		grown := make([]event, max(64, 2*len(r.buf)))
+		for i := range r.n {
+			grown[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+		}
+		r.buf, r.head = grown, 0
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = e
+	r.n++
+}
+
+func (r *eventRing) pop() event {
+	e := *r.first()
+	r.drop()
+	return e
+}
+
+func (r *eventRing) drop() {
+	r.buf[r.head] = event{} // drop references for the GC
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
 }
 
 // claimLoopLocked waits until no other goroutine runs the loop and claims it. Caller holds
@@ -231,7 +291,7 @@ func (b *Bus) RunUntil(t time.Time) int {
 func (b *Bus) Pending() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.queue.h)
+	return b.queue.len()
 }
 
 // NextAt is the bus time of the next scheduled event, if any.

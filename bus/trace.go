@@ -256,7 +256,7 @@ func (b *Bus) Stats() Stats {
 	b.mu.Lock()
 	st.Published = b.stats.published
 	st.Delivered = b.stats.delivered
-	st.Pending = len(b.queue.h)
+	st.Pending = b.queue.len()
 	st.Subscriptions = b.trie.count
 	for name, a := range b.apps {
 		st.Apps[name] = AppStats{Published: a.published, Received: a.received, Failures: a.failures.Load()}

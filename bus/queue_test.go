@@ -1,0 +1,63 @@
+package bus
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestEventQueueTakesEventsInTimeThenScheduleOrder mixes pushes and pops at random times,
+// most in order (the lane) and some before it (the heap), against a sorted reference.
+func TestEventQueueTakesEventsInTimeThenScheduleOrder(t *testing.T) {
+	for seed := range uint64(50) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		var q eventQueue
+		var ref []event // what the queue should hold, kept sorted by (at, seq)
+		now := int64(0)
+		for step := range 5000 {
+			if rng.IntN(3) > 0 { // push
+				at := now
+				switch rng.IntN(4) {
+				case 0:
+					at += int64(rng.IntN(100)) // later, possibly out of order
+				case 1:
+					at += 50 // a fixed latency
+				}
+				q.push(event{at: at})
+				ref = append(ref, event{at: at, seq: q.seq})
+				slices.SortFunc(ref, func(a, b event) int {
+					if a.before(&b) {
+						return -1
+					}
+					return 1
+				})
+				continue
+			}
+			var got []event
+			switch rng.IntN(2) {
+			case 0:
+				if e, ok := q.pop(); ok {
+					got = append(got, e)
+				}
+			case 1:
+				if _, ok := q.peek(); ok {
+					got = q.popTo(got)
+				}
+			}
+			if len(got) != min(1, len(ref)) {
+				t.Fatalf("seed %d step %d: took %d events, %d queued", seed, step, len(got), len(ref))
+			}
+			if len(got) == 1 {
+				if got[0].at != ref[0].at || got[0].seq != ref[0].seq {
+					t.Fatalf("seed %d step %d: took (%d, %d), want (%d, %d)",
+						seed, step, got[0].at, got[0].seq, ref[0].at, ref[0].seq)
+				}
+				ref = ref[1:]
+				now = got[0].at // time only moves forward, as on the loop
+			}
+			if q.len() != len(ref) {
+				t.Fatalf("seed %d step %d: len %d, want %d", seed, step, q.len(), len(ref))
+			}
+		}
+	}
+}
