@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,7 +15,7 @@ import (
 type Log struct {
 	b      *bus.Bus
 	mu     sync.Mutex
-	events []bus.TraceEvent
+	events Chunked[bus.TraceEvent] // chunked: the tap appends with the bus locked, so it must not pause
 	after  []func()
 }
 
@@ -24,7 +23,7 @@ func newLog(b *bus.Bus) *Log {
 	l := &Log{b: b}
 	b.Tap(func(e bus.TraceEvent) {
 		l.mu.Lock()
-		l.events = append(l.events, e)
+		l.events.Append(e)
 		l.mu.Unlock()
 	})
 	b.Use(func(next bus.Handler) bus.Handler {
@@ -47,17 +46,14 @@ func (l *Log) watch(fn func()) { l.after = append(l.after, fn) }
 func (l *Log) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.events)
+	return l.events.Len()
 }
 
 // Events returns the events from index from on.
 func (l *Log) Events(from int) []bus.TraceEvent {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if from >= len(l.events) {
-		return nil
-	}
-	return slices.Clone(l.events[max(from, 0):])
+	return l.events.From(from)
 }
 
 // Envelopes returns every published envelope, in Seq order.

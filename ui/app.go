@@ -75,8 +75,8 @@ func Run(opts Options) int {
 				l.startRecording()
 				l.run.RunToEnd()
 				l.refresh()
-				l.selectArrow(len(l.flow.arrows) / 2)
-				l.flowView.reveal(len(l.flow.arrows) / 2)
+				l.selectArrow(l.flow.arrows.Len() / 2)
+				l.flowView.reveal(l.flow.arrows.Len() / 2)
 			})
 			time.Sleep(700 * time.Millisecond)
 			fyne.DoAndWait(func() {

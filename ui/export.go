@@ -103,10 +103,10 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 // reliably (under a virtual display it reads back black), so the picture is drawn apart.
 func (l *lab) exportPNG(path string) (int, error) {
 	from := 0
-	if len(l.flow.arrows) > maxPNGRows {
+	if l.flow.arrows.Len() > maxPNGRows {
 		from = l.flowView.top
 	}
-	rows := min(len(l.flow.arrows)-from, maxPNGRows)
+	rows := min(l.flow.arrows.Len()-from, maxPNGRows)
 	if rows <= 0 {
 		return 0, fmt.Errorf("the diagram is empty: step or run the scenario first")
 	}

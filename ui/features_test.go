@@ -29,8 +29,8 @@ func TestExportTheRunAndAPictureOfTheDiagram(t *testing.T) {
 	}
 	path := filepath.Join(dir, "flow.png")
 	rows, err := l.exportRun(path, pngFormat)
-	if err != nil || rows != len(l.flow.arrows) {
-		t.Fatalf("png: %d rows of %d: %v", rows, len(l.flow.arrows), err)
+	if err != nil || rows != l.flow.arrows.Len() {
+		t.Fatalf("png: %d rows of %d: %v", rows, l.flow.arrows.Len(), err)
 	}
 	fh, _ := os.Open(path)
 	defer fh.Close()
@@ -51,7 +51,7 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 	l.refresh()
 	row := -1
 	for n, i := range l.shown {
-		if e := l.events[i]; e.Kind == bus.TraceDelivered && e.Topic == "inventory.release" {
+		if e := l.events.At(i); e.Kind == bus.TraceDelivered && e.Topic == "inventory.release" {
 			row = n
 		}
 	}
@@ -60,7 +60,7 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 	}
 	l.logList.Select(row)
 	l.showInDiagram()
-	a := l.flow.arrows[l.flowView.selected]
+	a := l.flow.arrows.At(l.flowView.selected)
 	if a.kind != arrowCompensation || a.topic != "inventory.release" || l.flowView.follow {
 		t.Fatalf("diagram shows %+v (follow %v)", a, l.flowView.follow)
 	}
@@ -69,7 +69,7 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 	}
 	// clicking an arrow inspects its message
 	l.selectArrow(0)
-	if !strings.Contains(l.inspector.Text, l.flow.arrows[0].topic) {
+	if !strings.Contains(l.inspector.Text, l.flow.arrows.At(0).topic) {
 		t.Fatalf("inspector after clicking row 0:\n%s", l.inspector.Text)
 	}
 	all := len(l.shown)
@@ -79,8 +79,8 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 		t.Fatalf("the status filter kept %d of %d", len(l.shown), all)
 	}
 	for _, i := range l.shown {
-		if l.events[i].Kind != bus.TraceDelivered {
-			t.Fatalf("status filter let %s through", l.events[i].Kind)
+		if l.events.At(i).Kind != bus.TraceDelivered {
+			t.Fatalf("status filter let %s through", l.events.At(i).Kind)
 		}
 	}
 }
@@ -189,8 +189,8 @@ func TestImportOpensPausedAndReportsBadLines(t *testing.T) {
 	if l.run.Scenario.ID != "replay" || len(l.envs) != 1 || !strings.Contains(l.statusLbl.Text, "paused") {
 		t.Fatalf("import opened %s with %d messages: %q", l.run.Scenario.ID, len(l.envs), l.statusLbl.Text)
 	}
-	if len(l.flow.arrows) != 1 {
-		t.Fatalf("diagram of an import shows %d rows", len(l.flow.arrows))
+	if l.flow.arrows.Len() != 1 {
+		t.Fatalf("diagram of an import shows %d rows", l.flow.arrows.Len())
 	}
 	l.hist.importData("empty.ndjson", []byte("nope\n"))
 	if !strings.Contains(l.lastError, "Cannot import empty.ndjson") || !strings.Contains(l.lastError, "line 1") {
@@ -212,7 +212,7 @@ func TestALockedStoreIsReportedAndTheAppGoesOn(t *testing.T) {
 		t.Fatalf("store %v, error %q", l.store, l.lastError)
 	}
 	l.step() // runs go on without recording
-	if len(l.events) == 0 {
+	if l.events.Len() == 0 {
 		t.Fatal("the run did not step")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"mfelab/bus"
 	"mfelab/bus/rpc"
 	"mfelab/bus/saga"
+	"mfelab/scenarios"
 )
 
 // arrowKind classifies one row of the flow diagram. Every kind has its own colour, line
@@ -124,7 +125,7 @@ type flowModel struct {
 	publishes bool
 	apps      []string
 	lane      map[string]int
-	arrows    []arrow
+	arrows    scenarios.Chunked[arrow] // chunked, so a long run grows without pauses
 	open      map[deliveryKey]int         // the latest row of each delivery, for failures that follow it
 	requests  map[uuid.UUID]*bus.Envelope // RPC requests by ID, to recognise their replies
 	served    map[uuid.UUID]int           // the lifeline each request was delivered to
@@ -161,7 +162,7 @@ func (m *flowModel) add(i int, e bus.TraceEvent, at time.Duration) bool {
 			return false
 		}
 		lane := m.laneOf(env.Meta.Source)
-		m.arrows = append(m.arrows, arrow{kind: arrowPublish, from: lane, to: lane, at: at, seq: env.Seq, topic: e.Topic, event: i, envelope: env.ID})
+		m.arrows.Append(arrow{kind: arrowPublish, from: lane, to: lane, at: at, seq: env.Seq, topic: e.Topic, event: i, envelope: env.ID})
 		return true
 	case bus.TraceDelivered, bus.TraceSkipped:
 		kind, reason := m.classify(env), e.Reason
@@ -177,8 +178,8 @@ func (m *flowModel) add(i int, e bus.TraceEvent, at time.Duration) bool {
 		if kind == arrowRequest {
 			m.served[env.ID] = to
 		}
-		m.open[deliveryKey{env.ID, e.SubscriptionID}] = len(m.arrows)
-		m.arrows = append(m.arrows, arrow{kind: kind, from: m.laneOf(env.Meta.Source), to: to, at: at, seq: env.Seq,
+		m.open[deliveryKey{env.ID, e.SubscriptionID}] = m.arrows.Len()
+		m.arrows.Append(arrow{kind: kind, from: m.laneOf(env.Meta.Source), to: to, at: at, seq: env.Seq,
 			topic: e.Topic, reason: reason, attempt: e.Attempt, event: i, envelope: env.ID})
 		return true
 	case bus.TraceHandlerFailed, bus.TraceRetryScheduled, bus.TraceDeadLettered:
@@ -189,7 +190,7 @@ func (m *flowModel) add(i int, e bus.TraceEvent, at time.Duration) bool {
 		if !ok {
 			return false
 		}
-		a := &m.arrows[row]
+		a := m.arrows.Ptr(row)
 		switch e.Kind {
 		case bus.TraceHandlerFailed:
 			a.kind, a.reason = arrowFailed, e.Reason
@@ -209,7 +210,7 @@ func (m *flowModel) add(i int, e bus.TraceEvent, at time.Duration) bool {
 		if env != nil {
 			a.seq, a.envelope = env.Seq, env.ID
 		}
-		m.arrows = append(m.arrows, a)
+		m.arrows.Append(a)
 		return true
 	case bus.TraceTimedOut:
 		// drawn as the reply that never came: from the server back to the caller
@@ -218,7 +219,7 @@ func (m *flowModel) add(i int, e bus.TraceEvent, at time.Duration) bool {
 		if !ok {
 			from = caller
 		}
-		m.arrows = append(m.arrows, arrow{kind: arrowTimeout, from: from, to: caller, at: at, seq: env.Seq,
+		m.arrows.Append(arrow{kind: arrowTimeout, from: from, to: caller, at: at, seq: env.Seq,
 			topic: e.Topic, reason: e.Reason, event: i, envelope: env.ID})
 		return true
 	}
@@ -243,15 +244,15 @@ func (m *flowModel) classify(env *bus.Envelope) arrowKind {
 // rowOfEvent finds the row drawn for log event i, or for the envelope it concerns (a
 // published message is drawn as its first delivery). It returns -1 when there is none.
 func (m *flowModel) rowOfEvent(i int, env uuid.UUID) int {
-	for r := len(m.arrows) - 1; r >= 0; r-- {
-		if m.arrows[r].event == i {
+	for r, a := range m.arrows.Backward() {
+		if a.event == i {
 			return r
 		}
 	}
 	if env == (uuid.UUID{}) {
 		return -1
 	}
-	for r, a := range m.arrows {
+	for r, a := range m.arrows.All() {
 		if a.envelope == env {
 			return r
 		}

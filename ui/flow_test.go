@@ -29,7 +29,7 @@ func diagram(t *testing.T, id string, set scenarios.Values) []string {
 		m.add(i, e, e.At.Sub(r.Bus.Epoch()))
 	}
 	var rows []string
-	for _, a := range m.arrows {
+	for _, a := range m.arrows.All() {
 		rows = append(rows, fmt.Sprintf("%s %s->%s %s", arrowStyles[a.kind].name, m.apps[a.from], m.apps[a.to], a.topic))
 	}
 	return rows
@@ -111,13 +111,13 @@ func TestAReplayDrawsEveryPublishedMessage(t *testing.T) {
 	for i, e := range rep.Log.Events(0) {
 		m.add(i, e, 0)
 	}
-	if len(m.arrows) != len(r.Log.Envelopes()) {
-		t.Fatalf("%d rows for %d replayed messages", len(m.arrows), len(r.Log.Envelopes()))
+	if m.arrows.Len() != len(r.Log.Envelopes()) {
+		t.Fatalf("%d rows for %d replayed messages", m.arrows.Len(), len(r.Log.Envelopes()))
 	}
-	if got := m.arrows[0]; got.kind != arrowPublish || got.seq != 1 {
+	if got := m.arrows.At(0); got.kind != arrowPublish || got.seq != 1 {
 		t.Fatalf("first row %+v", got)
 	}
-	if row := m.rowOfEvent(-1, m.arrows[3].envelope); row != 3 {
+	if row := m.rowOfEvent(-1, m.arrows.At(3).envelope); row != 3 {
 		t.Fatalf("rowOfEvent by envelope found %d", row)
 	}
 }

@@ -52,7 +52,7 @@ func (v *flowView) visibleRows() int {
 }
 
 // lastTop is the top row that shows the newest row at the bottom.
-func (v *flowView) lastTop() int { return max(0, len(v.model.arrows)-v.visibleRows()) }
+func (v *flowView) lastTop() int { return max(0, v.model.arrows.Len()-v.visibleRows()) }
 
 // setModel shows another run's diagram from its start.
 func (v *flowView) setModel(m *flowModel) {
@@ -80,7 +80,7 @@ func (v *flowView) scrollTo(top int) {
 
 // reveal selects row and scrolls it into the middle of the view.
 func (v *flowView) reveal(row int) {
-	if row < 0 || row >= len(v.model.arrows) {
+	if row < 0 || row >= v.model.arrows.Len() {
 		return
 	}
 	v.selected = row
@@ -105,7 +105,7 @@ func (v *flowView) Tapped(e *fyne.PointEvent) {
 		return
 	}
 	row := v.top + int((e.Position.Y-flowHeader)/flowRow)
-	if row >= len(v.model.arrows) {
+	if row >= v.model.arrows.Len() {
 		return
 	}
 	v.selected = row
@@ -175,8 +175,8 @@ func (r *flowRenderer) build() {
 		objs = append(objs, line, name)
 	}
 	rows := v.visibleRows()
-	for row := v.top; row < min(len(m.arrows), v.top+rows); row++ {
-		a := m.arrows[row]
+	for row := v.top; row < min(m.arrows.Len(), v.top+rows); row++ {
+		a := m.arrows.At(row)
 		y0 := flowHeader + float32(row-v.top)*flowRow
 		if row == v.selected {
 			hl := canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
@@ -199,11 +199,17 @@ func (r *flowRenderer) build() {
 			lx = x1 + flowSelf + 6
 		}
 		// nothing clips a split pane: the label must end inside the diagram
-		label.Text = fitText(a.label(), size.Width-lx-4, small, label.TextStyle)
+		text := a.label()
+		label.Text = fitText(text, size.Width-lx-4, small, label.TextStyle)
+		if left := x1 - 6 - flowGutter; a.from == a.to && label.Text != text && left > size.Width-lx-4 {
+			// a loop on a lifeline near the right edge: the label reads better on its left
+			label.Text = fitText(text, left, small, label.TextStyle)
+			lx = x1 - 6 - fyne.MeasureText(label.Text, small, label.TextStyle).Width
+		}
 		label.Move(fyne.NewPos(lx, y0+1))
 		objs = append(objs, label)
 	}
-	if len(m.arrows) == 0 {
+	if m.arrows.Len() == 0 {
 		hint := canvas.NewText("Step or run the scenario: every delivery appears here as an arrow.", quiet)
 		hint.Move(fyne.NewPos(flowGutter, flowHeader+8))
 		objs = append(objs, hint)

@@ -46,8 +46,8 @@ type lab struct {
 	run      *scenarios.Run
 	rt       *bus.Realtime
 
-	events   []bus.TraceEvent // the log as shown, all of it
-	shown    []int            // indexes into events passing the filter
+	events   scenarios.Chunked[bus.TraceEvent] // the log as shown, all of it; chunked, so it grows without pauses
+	shown    []int                             // indexes into events passing the filter
 	filter   string
 	envs     map[uuid.UUID]*bus.Envelope // every published envelope seen, by ID
 	children map[uuid.UUID][]*bus.Envelope
@@ -185,11 +185,11 @@ func (l *lab) build() {
 		widget.NewLabelWithStyle("Outcome checks", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), l.checks,
 	)
 	l.panelGrid = container.NewGridWrap(fyne.NewSize(236, 196))
-	l.logList = textList(func() int { return len(l.shown) }, func(i int) string { return l.row(l.events[l.shown[i]]) })
+	l.logList = textList(func() int { return len(l.shown) }, func(i int) string { return l.row(l.events.At(l.shown[i])) })
 	l.logList.OnSelected = func(i widget.ListItemID) {
 		if i < len(l.shown) && l.shown[i] != l.selected {
 			l.selected = l.shown[i]
-			l.inspect(l.events[l.selected])
+			l.inspect(l.events.At(l.selected))
 		}
 	}
 	filter := widget.NewEntry()
@@ -226,7 +226,7 @@ func (l *lab) build() {
 	legend := widget.NewButtonWithIcon("Legend", theme.InfoIcon(), func() {
 		dialog.ShowCustom("How the diagram draws messages", "Close", flowLegend(), l.win)
 	})
-	follow := widget.NewButtonWithIcon("Newest", theme.MoveDownIcon(), func() { l.flowView.scrollTo(len(l.flow.arrows)) })
+	follow := widget.NewButtonWithIcon("Newest", theme.MoveDownIcon(), func() { l.flowView.scrollTo(l.flow.arrows.Len()) })
 	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), l.showExport)
 	flowBar := container.NewHBox(widget.NewLabelWithStyle("Flow", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		layout.NewSpacer(), legend, follow, export)
@@ -378,7 +378,7 @@ func (l *lab) adopt(r *scenarios.Run, origin string) {
 	l.pause()
 	l.stopRecording()
 	l.run, l.origin = r, origin
-	l.events, l.shown, l.selected = nil, nil, -1
+	l.events, l.shown, l.selected = scenarios.Chunked[bus.TraceEvent]{}, nil, -1
 	l.envs, l.children = map[uuid.UUID]*bus.Envelope{}, map[uuid.UUID][]*bus.Envelope{}
 	l.logList.UnselectAll()
 	l.inspector.SetText("Select a message in the log or an arrow in the diagram to inspect it.")
@@ -560,13 +560,13 @@ func (l *lab) refresh() {
 	if r == nil {
 		return
 	}
-	fresh := r.Log.Events(len(l.events))
+	fresh := r.Log.Events(l.events.Len())
 	active := map[string]bool{}
 	drawn := false
 	epoch := r.Bus.Epoch()
 	for _, e := range fresh {
-		i := len(l.events)
-		l.events = append(l.events, e)
+		i := l.events.Len()
+		l.events.Append(e)
 		if l.flow.add(i, e, e.At.Sub(epoch)) {
 			drawn = true
 		}
@@ -681,7 +681,7 @@ func (l *lab) matches(e bus.TraceEvent) bool {
 
 func (l *lab) applyFilter() {
 	l.shown = l.shown[:0]
-	for i, e := range l.events {
+	for i, e := range l.events.All() {
 		if l.matches(e) {
 			l.shown = append(l.shown, i)
 		}
@@ -739,15 +739,15 @@ func (l *lab) close() {
 
 // selectArrow inspects the message behind a row of the diagram and shows it in the log.
 func (l *lab) selectArrow(row int) {
-	if row < 0 || row >= len(l.flow.arrows) {
+	if row < 0 || row >= l.flow.arrows.Len() {
 		return
 	}
-	i := l.flow.arrows[row].event
-	if i >= len(l.events) {
+	i := l.flow.arrows.At(row).event
+	if i >= l.events.Len() {
 		return
 	}
 	l.selected = i
-	l.inspect(l.events[i])
+	l.inspect(l.events.At(i))
 	l.sideTabs.SelectIndex(0)
 	if l.flowView.selected != row {
 		l.flowView.selected = row
@@ -761,10 +761,10 @@ func (l *lab) selectArrow(row int) {
 
 // showInDiagram scrolls the diagram to the selected message and highlights it.
 func (l *lab) showInDiagram() {
-	if l.selected < 0 || l.selected >= len(l.events) {
+	if l.selected < 0 || l.selected >= l.events.Len() {
 		return
 	}
-	e := l.events[l.selected]
+	e := l.events.At(l.selected)
 	var env uuid.UUID
 	if e.Env != nil {
 		env = e.Env.ID

@@ -34,7 +34,7 @@ func TestPickAScenarioAndStepThreeTimes(t *testing.T) {
 	// the first act adds two lines to the cart: two publishes, then the pricing calls
 	var kinds []string
 	for _, i := range l.shown {
-		kinds = append(kinds, l.events[i].Kind.String()+" "+l.events[i].Topic)
+		kinds = append(kinds, l.events.At(i).Kind.String()+" "+l.events.At(i).Topic)
 	}
 	if len(kinds) == 0 || kinds[0] != "published cart.item-added" {
 		t.Fatalf("log after three steps: %v", kinds)
@@ -60,7 +60,7 @@ func TestInspectorShowsPayloadAndCausalChain(t *testing.T) {
 	// find the inventory.reserve request
 	row := -1
 	for n, i := range l.shown {
-		if e := l.events[i]; e.Kind == bus.TracePublished && e.Topic == "inventory.reserve" {
+		if e := l.events.At(i); e.Kind == bus.TracePublished && e.Topic == "inventory.reserve" {
 			row = n
 			break
 		}
@@ -88,8 +88,8 @@ func TestFilterAndChecks(t *testing.T) {
 		t.Fatalf("filter payment.# kept %d of %d", len(l.shown), all)
 	}
 	for _, i := range l.shown {
-		if !strings.HasPrefix(l.events[i].Topic, "payment.") {
-			t.Fatalf("filter let %s through", l.events[i].Topic)
+		if !strings.HasPrefix(l.events.At(i).Topic, "payment.") {
+			t.Fatalf("filter let %s through", l.events.At(i).Topic)
 		}
 	}
 	if !strings.Contains(l.checks.Text, "[ok]") || strings.Contains(l.checks.Text, "FAIL") {
