@@ -125,7 +125,7 @@ type flowModel struct {
 	publishes bool
 	apps      []string
 	lane      map[string]int
-	arrows    scenarios.Chunked[arrow] // chunked, so a long run grows without pauses
+	arrows    scenarios.Chunked[arrow]    // chunked, so a long run grows without pauses
 	open      map[deliveryKey]int         // the latest row of each delivery, for failures that follow it
 	requests  map[uuid.UUID]*bus.Envelope // RPC requests by ID, to recognise their replies
 	served    map[uuid.UUID]int           // the lifeline each request was delivered to
