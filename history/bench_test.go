@@ -113,30 +113,36 @@ func BenchmarkQueryLast1000(b *testing.B) {
 	}
 }
 
-// BenchmarkExport1M streams the 1,000,000-message store as NDJSON. Besides the time it
-// reports memory as the operating system sees it, sampled through the export: the peak of
-// the process's anonymous resident memory (heap, stacks: what an export could pile up) and
-// of its file-backed resident memory (the store's pages mapped in by reading them, which
-// the kernel reclaims under pressure), both in MiB, with the anonymous baseline before
-// the export for comparison. Off Linux only the time is reported.
+// BenchmarkExport1M streams the 1,000,000-message store as NDJSON (which writes the stored
+// JSON as it is) and as CloudEvents (which decodes every envelope and encodes it anew).
+// Besides the time it reports memory as the operating system sees it, sampled through the
+// export: the peak of the process's anonymous resident memory (heap, stacks: what an
+// export could pile up) and of its file-backed resident memory (the store's pages mapped
+// in by reading them, which the kernel reclaims under pressure), both in MiB, with the
+// anonymous baseline before the export for comparison. Off Linux only the time is
+// reported.
 func BenchmarkExport1M(b *testing.B) {
-	s := bigHistory(b)
-	runtime.GC()
-	debug.FreeOSMemory()
-	base, _ := readRSS()
-	sampler := startRSSSampler()
-	b.ResetTimer()
-	for b.Loop() {
-		n, err := s.Export(io.Discard, NDJSON, Query{})
-		if err != nil || n != 1_000_000 {
-			b.Fatalf("%d, %v", n, err)
-		}
-	}
-	b.StopTimer()
-	if peak, ok := sampler.stop(); ok {
-		b.ReportMetric(float64(base.anon)/(1<<20), "MiB-anon-before")
-		b.ReportMetric(float64(peak.anon)/(1<<20), "MiB-anon-peak")
-		b.ReportMetric(float64(peak.file)/(1<<20), "MiB-file-peak")
+	for _, f := range []Format{NDJSON, CloudEvents} {
+		b.Run(string(f), func(b *testing.B) {
+			s := bigHistory(b)
+			runtime.GC()
+			debug.FreeOSMemory()
+			base, _ := readRSS()
+			sampler := startRSSSampler()
+			b.ResetTimer()
+			for b.Loop() {
+				n, err := s.Export(io.Discard, f, Query{})
+				if err != nil || n != 1_000_000 {
+					b.Fatalf("%d, %v", n, err)
+				}
+			}
+			b.StopTimer()
+			if peak, ok := sampler.stop(); ok {
+				b.ReportMetric(float64(base.anon)/(1<<20), "MiB-anon-before")
+				b.ReportMetric(float64(peak.anon)/(1<<20), "MiB-anon-peak")
+				b.ReportMetric(float64(peak.file)/(1<<20), "MiB-file-peak")
+			}
+		})
 	}
 }
 

@@ -234,6 +234,9 @@ func (s *Store) Export(w io.Writer, f Format, q Query) (int, error) {
 	if s.closed.Load() {
 		return 0, ErrClosed
 	}
+	if f == NDJSON && q.selectsAll() {
+		return s.exportStored(w, q)
+	}
 	n := 0
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return s.iterateTx(tx, q, func(env *bus.Envelope) error {
@@ -250,6 +253,38 @@ func (s *Store) Export(w io.Writer, f Format, q Query) (int, error) {
 	})
 	if cerr := ex.Close(); err == nil {
 		err = cerr
+	}
+	return n, err
+}
+
+// exportStored is the NDJSON export of a whole namespace (up to q.Limit, in q.Order). It
+// writes each envelope's stored JSON as it is: that is exactly what encoding the decoded
+// envelope again gives (TestStoredNDJSONIsWhatEncodingGives holds it to that), and
+// skipping the decode and the encode makes a large export several times faster. Each
+// record is still checked to be JSON, so a damaged store fails the export with the row.
+func (s *Store) exportStored(w io.Writer, q Query) (int, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := s.sub(tx, bMsgs).Cursor()
+		first, next := c.First, c.Next
+		if q.Order == NewestFirst {
+			first, next = c.Last, c.Prev
+		}
+		for k, v := first(); k != nil && (q.Limit <= 0 || n < q.Limit); k, v = next() {
+			if !json.Valid(v) {
+				return fmt.Errorf("row %d: history: stored envelope is unreadable", readUint(k))
+			}
+			bw.Write(v)
+			if err := bw.WriteByte('\n'); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
 	}
 	return n, err
 }

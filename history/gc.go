@@ -96,6 +96,7 @@ func (s *Store) collectChunk(tx *bolt.Tx, cutoff time.Time) (n uint64, more bool
 		}
 		victims = append(victims, victim{readUint(k), ix})
 	}
+	gone := map[string]uint64{} // messages collected per topic, counted down once per topic
 	for _, vi := range victims {
 		ix := vi.ix
 		corr := ix.Meta.CorrelationID
@@ -109,16 +110,19 @@ func (s *Store) collectChunk(tx *bolt.Tx, cutoff time.Time) (n uint64, more bool
 				return n, false, err
 			}
 		}
-		if left := readUint(topics.Get([]byte(ix.Topic))); left <= 1 {
-			err = topics.Delete([]byte(ix.Topic))
+		gone[ix.Topic]++
+		count--
+		n++
+	}
+	for topic, k := range gone {
+		if left := readUint(topics.Get([]byte(topic))); left <= k {
+			err = topics.Delete([]byte(topic))
 		} else {
-			err = topics.Put([]byte(ix.Topic), uintBytes(left-1))
+			err = topics.Put([]byte(topic), uintBytes(left-k))
 		}
 		if err != nil {
 			return n, false, err
 		}
-		count--
-		n++
 	}
 	return n, more, meta.Put(kCount, uintBytes(count))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"mfelab/bus"
 )
@@ -301,6 +304,51 @@ func TestExportImportRoundTrips(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestStoredNDJSONIsWhatEncodingGives(t *testing.T) {
+	s := openTemp(t, Options{})
+	b := bus.New(bus.Options{Seed: 3})
+	s.Attach(b)
+	runOrders(t, b, 5)
+	h := b.MustRegister(bus.AppConfig{Name: "host"})
+	h.Send(bus.Msg{Topic: "ui.note", Payload: map[string]any{"html": "<b>&</b>", "text": "naïve ✓\n", "n": []any{1.5, nil, true}},
+		SchemaVersion: "ui.note@2", Headers: map[string]string{"z": "1", "a": "<2>"}})
+	h.PublishJSON("ui.raw", json.RawMessage(` { "spaced" : [ 1 , 2 ] } `))
+	s.Flush()
+
+	// FromSeq 1 selects the same messages but takes the path that decodes and encodes.
+	for _, q := range []struct{ fast, slow Query }{
+		{Query{}, Query{FromSeq: 1}},
+		{Query{Order: NewestFirst, Limit: 4}, Query{FromSeq: 1, Order: NewestFirst, Limit: 4}},
+	} {
+		var fast, slow bytes.Buffer
+		nf, err := s.Export(&fast, NDJSON, q.fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns, err := s.Export(&slow, NDJSON, q.slow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nf != ns || nf == 0 || fast.String() != slow.String() {
+			t.Fatalf("stored export (%d) differs from encoded export (%d):\n%s\n---\n%s", nf, ns, fast.String(), slow.String())
+		}
+	}
+}
+
+func TestExportOfADamagedRecordSaysWhichRow(t *testing.T) {
+	s := openTemp(t, Options{})
+	s.Append(testEnvelope(1, "a.b"), testEnvelope(2, "a.c"))
+	s.Flush()
+	if err := s.db.Update(func(tx *bolt.Tx) error { return s.sub(tx, bMsgs).Put(rowKey(2), []byte(`{"id":`)) }); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []Query{{}, {FromSeq: 1}} {
+		if _, err := s.Export(io.Discard, NDJSON, q); err == nil || !strings.Contains(err.Error(), "row 2") {
+			t.Errorf("export %+v of a damaged store: %v, want an error naming row 2", q, err)
+		}
+	}
 }
 
 func TestImportReportsEveryBadLineAndKeepsTheGoodOnes(t *testing.T) {

@@ -33,6 +33,11 @@ type Query struct {
 	Order         Order
 }
 
+// selectsAll reports whether q filters nothing (a Limit and an Order aside).
+func (q Query) selectsAll() bool {
+	return (q.Pattern == "" || q.Pattern == "#") && q.From.IsZero() && q.To.IsZero() && q.FromSeq == 0 && q.CorrelationID == ""
+}
+
 // errStop ends an iteration early without an error.
 var errStop = errors.New("stop")
 
