@@ -233,12 +233,21 @@ func TestGCEnforcesMaxMessagesAndTTLOldestFirst(t *testing.T) {
 	}
 }
 
-func TestExportImportRoundTrips(t *testing.T) {
+// recordedOrders returns a store that recorded a bus running n orders, and an app "host"
+// on that bus for a test's own messages.
+func recordedOrders(t *testing.T, seed uint64, n int) (*Store, *bus.App) {
+	t.Helper()
 	s := openTemp(t, Options{})
-	b := bus.New(bus.Options{Seed: 9})
-	s.Attach(b)
-	runOrders(t, b, 4)
-	h := b.MustRegister(bus.AppConfig{Name: "host"})
+	b := bus.New(bus.Options{Seed: seed})
+	if err := s.Attach(b); err != nil {
+		t.Fatal(err)
+	}
+	runOrders(t, b, n)
+	return s, b.MustRegister(bus.AppConfig{Name: "host"})
+}
+
+func TestExportImportRoundTrips(t *testing.T) {
+	s, h := recordedOrders(t, 9, 4)
 	h.Send(bus.Msg{Topic: "ui.note", Payload: "a;b#c", SchemaVersion: "ui.note@2", Headers: map[string]string{"k": "v"}})
 	s.Flush()
 	dir := t.TempDir()
@@ -307,11 +316,7 @@ func TestExportImportRoundTrips(t *testing.T) {
 }
 
 func TestStoredNDJSONIsWhatEncodingGives(t *testing.T) {
-	s := openTemp(t, Options{})
-	b := bus.New(bus.Options{Seed: 3})
-	s.Attach(b)
-	runOrders(t, b, 5)
-	h := b.MustRegister(bus.AppConfig{Name: "host"})
+	s, h := recordedOrders(t, 3, 5)
 	h.Send(bus.Msg{Topic: "ui.note", Payload: map[string]any{"html": "<b>&</b>", "text": "naïve ✓\n", "n": []any{1.5, nil, true}},
 		SchemaVersion: "ui.note@2", Headers: map[string]string{"z": "1", "a": "<2>"}})
 	h.PublishJSON("ui.raw", json.RawMessage(` { "spaced" : [ 1 , 2 ] } `))
