@@ -227,6 +227,23 @@ type batchWriter struct {
 	// topicCounts gathers the batch's messages per topic, written once per topic at the
 	// end rather than once per message.
 	topicCounts map[string]uint64
+	arena       []byte // see encode
+}
+
+// encode returns env's JSON in the batch's arena: bbolt holds on to values until the
+// transaction commits, so each gets its own bytes, carved from large blocks instead of
+// allocated one by one.
+func (w *batchWriter) encode(env *bus.Envelope) ([]byte, error) {
+	if need := len(env.Payload) + 1024; cap(w.arena)-len(w.arena) < need {
+		w.arena = make([]byte, 0, max(64<<10, need))
+	}
+	start := len(w.arena)
+	var err error
+	if w.arena, err = appendEnvelope(w.arena, env); err != nil {
+		w.arena = w.arena[:start]
+		return nil, err
+	}
+	return w.arena[start:len(w.arena):len(w.arena)], nil
 }
 
 func (w *batchWriter) putTopicCounts() error {
@@ -243,7 +260,7 @@ func (w *batchWriter) putEnvelope(env *bus.Envelope) (bool, error) {
 	if w.ids.Get(env.ID[:]) != nil {
 		return false, nil
 	}
-	data, err := json.Marshal(env)
+	data, err := w.encode(env)
 	if err != nil {
 		return false, err
 	}
