@@ -116,8 +116,12 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	l.run.RunToEnd()
 	l.refresh()
 	final := l.panels["inventory"].body.Text
-	l.reset() // ends the recording
 	h := l.hist
+	l.lowerTabs.SelectIndex(1) // the History tab lists the run while it is still being recorded
+	if len(h.runs.Options) != 1 {
+		t.Fatalf("History tab of a finished run lists %v", h.runs.Options)
+	}
+	l.reset() // ends the recording
 	if len(h.runs.Options) != 1 || !strings.HasPrefix(h.runs.Options[0], "checkout-orchestrated.seed42.") {
 		t.Fatalf("recorded runs %v", h.runs.Options)
 	}

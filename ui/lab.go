@@ -241,6 +241,11 @@ func (l *lab) build() {
 		container.NewTabItem("Log", logPane),
 		container.NewTabItem("History", l.hist.content),
 	)
+	l.lowerTabs.OnSelected = func(tab *container.TabItem) {
+		if tab.Content == l.hist.content {
+			l.showHistory()
+		}
+	}
 	work := container.NewVSplit(flowPane, l.lowerTabs)
 	work.Offset = 0.55
 	bottom := container.NewHSplit(work, side)
@@ -436,6 +441,17 @@ func (l *lab) stopRecording() {
 	if l.hist != nil {
 		l.hist.reloadRuns()
 	}
+}
+
+// showHistory brings the History tab up to date: the run being recorded is written out
+// first, so a run that has just finished is in the list.
+func (l *lab) showHistory() {
+	if l.recorder != nil {
+		if err := l.recorder.Flush(); err != nil {
+			l.showError("The run is not fully recorded", err)
+		}
+	}
+	l.hist.reloadRuns()
 }
 
 // remember stores a preference, when the app keeps them.
