@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"mfelab/bus"
 	"mfelab/history"
 	"mfelab/scenarios"
+	"mfelab/session"
 )
 
 // Exit codes: 0 all checks passed, 1 a check failed or the work failed, 2 bad usage.
@@ -31,6 +33,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdReplay(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "runs":
+		return cmdRuns(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -43,12 +47,15 @@ const usage = `usage:
   mfelab                      open the desktop app (-history file to choose the store)
   mfelab list                 list the scenarios and their knobs
   mfelab run <scenario> [-seed N] [-set knob=value ...] [-step] [-quiet]
-                              [-export file -format ndjson|cloudevents|csv|mermaid]
+                              [-export file [-format ndjson|cloudevents|csv|mermaid]]
+                              [-record [-history file]]
                               run a scenario headless; exit 0 only when every check passes
   mfelab replay <file>        replay an exported NDJSON or CloudEvents log through a fresh bus
                               and print the rebuilt state
-  mfelab export [-history file] [-pattern p] [-correlation id] -format f -o file
-                              export the persisted history
+  mfelab runs [-history file] list the recorded runs, newest first
+  mfelab export [-history file] [-run id|latest] [-pattern p] [-correlation id]
+                [-format f] -o file
+                              export one recorded run (the newest unless -run says)
   mfelab -version
 `
 
@@ -92,7 +99,7 @@ func splitFirst(args []string) (string, []string) {
 
 func isValueFlag(f string) bool {
 	switch strings.TrimLeft(f, "-") {
-	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o":
+	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o", "run":
 		return true
 	}
 	return false
@@ -102,13 +109,16 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	id, rest := splitFirst(args)
 	fs := flag.NewFlagSet("mfelab run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	seed := fs.Uint64("seed", 42, "random seed: the same seed and knobs give the same log")
+	seed := seedFlag(42)
+	fs.Var(&seed, "seed", "random seed, a whole number from 0 to 18446744073709551615: the same seed and knobs give the same log")
 	set := setFlags{}
 	fs.Var(set, "set", "knob=value (repeatable)")
 	step := fs.Bool("step", false, "pause after each event: Enter steps, c then Enter runs to the end")
 	quiet := fs.Bool("quiet", false, "print only the checks")
 	export := fs.String("export", "", "write the event log to this file")
 	format := fs.String("format", "ndjson", "export format: "+formatList())
+	record := fs.Bool("record", false, "record the run in the history file, as the desktop app does")
+	historyFile := fs.String("history", "", "with -record: history file (default: $MFELAB_HISTORY or the user config dir)")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -126,24 +136,39 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage
 	}
-	r, err := scenarios.Start(s, *seed, scenarios.Values(set))
+	ses, err := session.Start(s, uint64(seed), scenarios.Values(set))
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(stdout, "%s (seed %d, %s)\n\n", s.Title, *seed, r.Knobs)
+	if *record {
+		st, code := openHistory("mfelab run", *historyFile, false, stderr)
+		if st == nil {
+			return code
+		}
+		defer st.Close()
+		info, err := ses.Record(st)
+		if err != nil {
+			fmt.Fprintf(stderr, "mfelab run: %v\n", err)
+			return exitFail
+		}
+		defer func() { _ = ses.Close() }()
+		fmt.Fprintf(stdout, "recording as %s in %s\n", info.ID, st.Path())
+	}
+	r := ses.Run()
+	fmt.Fprintf(stdout, "%s (seed %d, %s)\n\n", s.Title, uint64(seed), r.Knobs)
+	t := ses.Trace()
 	printed := 0
 	flush := func() {
-		for _, e := range r.Log.Events(printed) {
+		for ; printed < t.Len(); printed++ {
 			if !*quiet {
-				fmt.Fprintln(stdout, r.Log.Format(e))
+				fmt.Fprintln(stdout, t.Format(printed))
 			}
-			printed++
 		}
 	}
 	if *step {
 		in := bufio.NewScanner(stdin)
-		for r.Step() {
+		for ses.Step() {
 			flush()
 			fmt.Fprint(stdout, "-- Enter: next event, c: run to the end -- ")
 			if !in.Scan() {
@@ -155,9 +180,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	r.RunToEnd()
+	ses.RunToEnd()
 	flush()
-	checks := r.Checks()
+	checks := ses.Checks()
 	if !*quiet {
 		fmt.Fprintf(stdout, "\nState\n%s", indent(scenarios.FormatSnapshots(r.World.Snapshots())))
 		if dls := r.DLQ.List(); len(dls) > 0 {
@@ -166,20 +191,59 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "  #%d %s -> %s after %d attempt(s): %s\n", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts, e.Reason)
 			}
 		}
+		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "\nOutcome checks\n%s", indent(scenarios.FormatChecks(checks)))
+	fmt.Fprintf(stdout, "Outcome checks\n%s", indent(scenarios.FormatChecks(checks)))
+	code := exitOK
+	if !scenarios.Passed(checks) {
+		code = exitFail
+	}
 	if *export != "" {
-		n, err := history.ExportTrace(*export, f, r.Log.Events(0))
+		n, err := ses.Export(*export, f)
 		if err != nil {
 			fmt.Fprintf(stderr, "mfelab run: export: %v\n", err)
 			return exitFail
 		}
-		fmt.Fprintf(stdout, "\nexported %d messages to %s (%s)\n", n, *export, f)
+		fmt.Fprintf(stdout, "\nexported %s to %s (%s)\n", count(n, exportUnit(f)), *export, f)
 	}
-	if !scenarios.Passed(checks) {
-		return exitFail
+	if *record {
+		if err := ses.StopRecording(); err != nil {
+			fmt.Fprintf(stderr, "mfelab run: %v\nThe run was not fully recorded; what was written before the failure is intact.\n", err)
+			return exitFail
+		}
+		info, _ := ses.Recording()
+		fmt.Fprintf(stdout, "recorded as %s: %s, %s\n", info.ID, info.Outcome, count(int(info.Messages), "message"))
 	}
-	return exitOK
+	return code
+}
+
+// exportUnit is what an export of format f counts.
+func exportUnit(f history.Format) string {
+	if f == history.Mermaid {
+		return "arrow"
+	}
+	return "message"
+}
+
+// count renders "1 message", "2 messages".
+func count(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// seedFlag reads a seed and says what a seed is when it cannot.
+type seedFlag uint64
+
+func (s *seedFlag) String() string { return strconv.FormatUint(uint64(*s), 10) }
+func (s *seedFlag) Set(v string) error {
+	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return fmt.Errorf("want a whole number from 0 to 18446744073709551615, got %q", v)
+	}
+	*s = seedFlag(n)
+	return nil
 }
 
 func indent(s string) string {
@@ -229,21 +293,21 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	for _, le := range res.Errors {
 		fmt.Fprintf(stderr, "mfelab replay: %s: skipped %v\n", file, le)
 	}
-	r, err := scenarios.Replay(res.Envelopes)
+	ses, err := session.Replay(res.Envelopes, 0, "replay of "+file)
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab replay: %v\n", err)
 		return exitFail
 	}
-	r.RunToEnd()
+	ses.RunToEnd()
 	if !*quiet {
-		for _, line := range r.Log.Lines() {
+		for _, line := range ses.Trace().Lines() {
 			fmt.Fprintln(stdout, line)
 		}
 		fmt.Fprintln(stdout)
 	}
-	fmt.Fprintf(stdout, "Replayed %d messages (%d lines skipped)\n\nRebuilt state\n%s", len(res.Envelopes), len(res.Errors),
-		indent(scenarios.FormatSnapshots(r.World.Snapshots())))
-	checks := r.Checks()
+	fmt.Fprintf(stdout, "Replayed %s (%s skipped)\n\nRebuilt state\n%s", count(len(res.Envelopes), "message"), count(len(res.Errors), "line"),
+		indent(scenarios.FormatSnapshots(ses.Run().World.Snapshots())))
+	checks := ses.Checks()
 	if !scenarios.Passed(checks) {
 		fmt.Fprintf(stdout, "\n%s", scenarios.FormatChecks(checks))
 		return exitFail
@@ -251,10 +315,60 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+func cmdRuns(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mfelab runs", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mfelab runs: want no arguments but -history, got %q\n", fs.Args())
+		return exitUsage
+	}
+	st, code := openHistory("mfelab runs", *path, true, stderr)
+	if st == nil {
+		return code
+	}
+	defer st.Close()
+	runs, err := st.Runs()
+	if err != nil {
+		fmt.Fprintf(stderr, "mfelab runs: %v\n", err)
+		return exitFail
+	}
+	if len(runs) == 0 {
+		fmt.Fprintf(stdout, "%s holds no recorded runs\n", st.Path())
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTARTED\tSCENARIO\tSEED\tKNOBS\tOUTCOME\tMESSAGES")
+	for _, r := range runs {
+		started := "-"
+		if !r.Started.IsZero() {
+			started = r.Started.Local().Format("2006-01-02 15:04:05")
+		}
+		knobs := r.KnobText()
+		if knobs == "" {
+			knobs = "-"
+		}
+		outcome := r.Outcome
+		if len(r.Failed) > 0 {
+			outcome += " (" + strings.Join(r.Failed, "; ") + ")"
+		}
+		if r.Error != "" {
+			outcome += " [" + r.Error + "]"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\n", r.ID, started, r.Scenario, r.Seed, knobs, outcome, r.Messages)
+	}
+	tw.Flush()
+	return exitOK
+}
+
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mfelab export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
+	run := fs.String("run", "latest", "the recorded run to export (see mfelab runs), or latest")
 	pattern := fs.String("pattern", "", "topic pattern (default all)")
 	corr := fs.String("correlation", "", "only this correlation id")
 	format := fs.String("format", "ndjson", "format: "+formatList())
@@ -277,24 +391,38 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	p, err := historyPath(*path)
+	st, code := openHistory("mfelab export", *path, true, stderr)
+	if st == nil {
+		return code
+	}
+	defer st.Close()
+	n, info, err := session.ExportRun(st, *run, *out, f, history.Query{Pattern: *pattern, CorrelationID: *corr})
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab export: %v\n", err)
 		return exitFail
+	}
+	fmt.Fprintf(stdout, "exported %s of %s (%s, seed %d) from %s to %s (%s)\n", count(n, exportUnit(f)), info.ID, info.Scenario, info.Seed, st.Path(), *out, f)
+	return exitOK
+}
+
+// openHistory opens the history file named by a flag (or the default), and says so when
+// it had to move an unreadable one aside. readOnly is for commands that only read. On
+// failure it prints why and returns nil and the exit code.
+func openHistory(cmd, flagValue string, readOnly bool, stderr io.Writer) (*history.Store, int) {
+	p, err := historyPath(flagValue)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, exitFail
 	}
 	st, err := history.Open(p, history.Options{})
 	if err != nil {
-		fmt.Fprintf(stderr, "mfelab export: %v\n", err)
-		return exitFail
+		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		return nil, exitFail
 	}
-	defer st.Close()
-	n, err := st.ExportFile(*out, f, history.Query{Pattern: *pattern, CorrelationID: *corr})
-	if err != nil {
-		fmt.Fprintf(stderr, "mfelab export: %v\n", err)
-		return exitFail
+	if st.Recovered != "" {
+		fmt.Fprintf(stderr, "%s: %s was unreadable; it was moved to %s and a new, empty history file was started\n", cmd, p, st.Recovered)
 	}
-	fmt.Fprintf(stdout, "exported %d messages from %s to %s (%s)\n", n, p, *out, f)
-	return exitOK
+	return st, exitOK
 }
 
 // historyPath is the -history flag, or else MFELAB_HISTORY, or else the default file.

@@ -51,7 +51,7 @@ func TestRunPrintsTraceStateAndChecks(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
-	for _, want := range []string{"published        cart          -> inventory.reserve", "State\n", "order order-1          cancelled", "Outcome checks", "[ok]   compensations ran newest first: reserve"} {
+	for _, want := range []string{"published        inventory.reserve              cart", "State\n", "order order-1          cancelled", "Outcome checks", "[ok]   compensations ran newest first: reserve"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("output lacks %q:\n%s", want, out)
 		}
@@ -103,7 +103,7 @@ func TestReplayReportsBadLinesAndKeepsTheGoodOnes(t *testing.T) {
 	mixed := filepath.Join(dir, "mixed.ndjson")
 	_ = os.WriteFile(mixed, []byte(lines[0]+"{not json\n"+strings.Join(lines[1:], "")), 0o644)
 	code, out, errOut := runCLI(t, "", "replay", "-quiet", mixed)
-	if code != exitOK || !strings.Contains(errOut, "line 2") || !strings.Contains(out, "1 lines skipped") {
+	if code != exitOK || !strings.Contains(errOut, "line 2") || !strings.Contains(out, "1 line skipped") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	junk := filepath.Join(dir, "junk.ndjson")
@@ -120,6 +120,7 @@ func TestExportFromTheHistoryStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// a file written before runs had records: its namespace is still listed and exported
 	s, _ := scenarios.Get("rpc-pricing")
 	r, _ := scenarios.Start(s, 1, nil)
 	if err := st.Attach(r.Bus); err != nil {
@@ -136,5 +137,59 @@ func TestExportFromTheHistoryStore(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "", "export", "-history", dbPath, "-pattern", "a..b", "-o", out); code != exitUsage || !strings.Contains(errOut, "invalid") {
 		t.Fatalf("bad pattern: exit %d %s", code, errOut)
+	}
+}
+
+// A run recorded from the command line is listed by runs and exported by id or as the
+// latest, with the same messages the run printed.
+func TestRecordListAndExportRuns(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	for _, args := range [][]string{
+		{"run", "rpc-pricing", "-quiet", "-record", "-history", db},
+		{"run", "checkout-orchestrated", "-quiet", "-set", "fail=ship", "-seed", "7", "-record", "-history", db},
+	} {
+		if code, out, errOut := runCLI(t, "", args...); code != exitOK || !strings.Contains(out, "recorded as run-") {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+	}
+	code, out, errOut := runCLI(t, "", "runs", "-history", db)
+	if code != exitOK {
+		t.Fatalf("runs: exit %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[1], "run-000002") || !strings.Contains(lines[1], "checkout-orchestrated") ||
+		!strings.Contains(lines[1], "fail=ship") || !strings.Contains(lines[1], "passed") || !strings.HasPrefix(lines[2], "run-000001") {
+		t.Fatalf("runs, newest first:\n%s", out)
+	}
+	direct := filepath.Join(dir, "direct.ndjson")
+	if code, _, errOut := runCLI(t, "", "run", "checkout-orchestrated", "-quiet", "-set", "fail=ship", "-seed", "7", "-export", direct); code != exitOK {
+		t.Fatal(errOut)
+	}
+	for _, run := range []string{"latest", "run-000002"} {
+		got := filepath.Join(dir, run+".ndjson")
+		if code, out, errOut := runCLI(t, "", "export", "-history", db, "-run", run, "-o", got); code != exitOK || !strings.Contains(out, "of run-000002") {
+			t.Fatalf("export -run %s: exit %d %s %s", run, code, out, errOut)
+		}
+		a, _ := os.ReadFile(direct)
+		b, _ := os.ReadFile(got)
+		if len(a) == 0 || string(a) != string(b) {
+			t.Fatalf("export -run %s differs from the run's own export (%d against %d bytes)", run, len(b), len(a))
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "export", "-history", db, "-run", "run-000009", "-o", filepath.Join(dir, "x")); code != exitFail ||
+		!strings.Contains(errOut, "no such run") || !strings.Contains(errOut, "run-000002") {
+		t.Fatalf("unknown run: exit %d %s", code, errOut)
+	}
+}
+
+func TestQuietPrintsNoBlankLinesAndSeedsSayWhatTheyAre(t *testing.T) {
+	_, out, _ := runCLI(t, "", "run", "rpc-pricing", "-quiet")
+	if strings.Contains(out, "\n\n\n") || strings.Count(out, "\n\n") > 1 {
+		t.Fatalf("-quiet output has blank lines:\n%q", out)
+	}
+	code, _, errOut := runCLI(t, "", "run", "rpc-pricing", "-seed", "-1")
+	if code != exitUsage || !strings.Contains(errOut, "want a whole number from 0 to") {
+		t.Fatalf("-seed -1: exit %d %s", code, errOut)
 	}
 }

@@ -17,6 +17,9 @@ type Options struct {
 	// Seed feeds every random choice the bus makes (IDs) and the streams handed out by
 	// Rand. Same seed, same inputs: the same envelopes and trace, byte for byte.
 	Seed uint64
+	// IDSalt is mixed into the ID generator beside Seed, so that runs of different
+	// experiments with one seed get different IDs while each stays reproducible.
+	IDSalt uint64
 	// Epoch is the bus time when the bus is created.
 	Epoch time.Time
 	// RetainMax is how many recent envelopes are kept for History and replay
@@ -107,7 +110,7 @@ func New(opts Options) *Bus {
 		opts:    opts,
 		epoch:   opts.Epoch.UTC(),
 		epochMS: opts.Epoch.UnixMilli(),
-		ids:     newIDGen(opts.Seed),
+		ids:     newIDGen(opts.Seed, opts.IDSalt),
 		apps:    make(map[string]*App),
 		topics:  make(map[string]*topicCounter),
 		wake:    make(chan struct{}, 1),

@@ -15,8 +15,8 @@ type idGen struct {
 	seqMS  uint16 // counter within one millisecond keeps IDs monotonic (RFC 9562 method 1)
 }
 
-func newIDGen(seed uint64) *idGen {
-	return &idGen{rng: rand.NewPCG(seed, 0x6d66656c61622d69)} // "mfelab-i"
+func newIDGen(seed, salt uint64) *idGen {
+	return &idGen{rng: rand.NewPCG(seed, 0x6d66656c61622d69^salt)} // "mfelab-i"
 }
 
 // next returns the ID for a publish at ms milliseconds since the Unix epoch.

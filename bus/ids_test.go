@@ -6,7 +6,7 @@ import (
 )
 
 func TestIDsStrictlyIncreaseEvenPastTheCounterInOneMillisecond(t *testing.T) {
-	g := newIDGen(7)
+	g := newIDGen(7, 0)
 	clock := []struct {
 		ms int64
 		n  int

@@ -27,6 +27,7 @@ type Realtime struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wall   func() time.Time
+	end    int64 // bus time (since the epoch) past which nothing runs
 }
 
 // maxIdleSleep bounds how long the driver sleeps when idle, which is also how coarse bus
@@ -36,8 +37,19 @@ const maxIdleSleep = 20 * time.Millisecond
 // StartRealtime starts a driver at the given speed (clamped to MinSpeed..MaxSpeed, or
 // Instant). Stop it before stepping by hand; both take the loop lock, so they never overlap.
 func (b *Bus) StartRealtime(speed float64) *Realtime {
+	return b.startRealtime(speed, math.MaxInt64)
+}
+
+// StartRealtimeUntil is StartRealtime with a horizon: no event due after end runs, and bus
+// time stops at end, at every speed, Instant included. A run driven this way stops where
+// RunUntil(end) stops.
+func (b *Bus) StartRealtimeUntil(speed float64, end time.Time) *Realtime {
+	return b.startRealtime(speed, int64(end.Sub(b.epoch)))
+}
+
+func (b *Bus) startRealtime(speed float64, end int64) *Realtime {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Realtime{b: b, speed: clampSpeed(speed), cancel: cancel, done: make(chan struct{}), wall: time.Now}
+	r := &Realtime{b: b, speed: clampSpeed(speed), cancel: cancel, done: make(chan struct{}), wall: time.Now, end: end}
 	go r.run(ctx)
 	return r
 }
@@ -114,14 +126,17 @@ func (r *Realtime) runDue(ctx context.Context, speed float64, wall0 time.Time, b
 		if n%64 == 63 && (ctx.Err() != nil || r.reset.Load()) {
 			return 0 // stop, or re-anchor at the new speed
 		}
-		until := int64(math.MaxInt64)
+		until := r.end
 		if speed != Instant {
-			until = bus0 + int64(float64(r.wall().Sub(wall0))*speed)
+			until = min(until, bus0+int64(float64(r.wall().Sub(wall0))*speed))
 		}
 		if b.runBatchLocked(until) > 0 {
 			continue
 		}
 		if speed == Instant {
+			if r.end != math.MaxInt64 {
+				b.setNow(r.end) // everything due is done: the run stands at its horizon
+			}
 			return maxIdleSleep
 		}
 		// Idle bus time flows with the wall clock, but never past the next event.

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -51,6 +52,17 @@ func (k TraceKind) String() string {
 
 // MarshalText renders the kind's name.
 func (k TraceKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *TraceKind) UnmarshalText(b []byte) error {
+	for i, name := range traceKindNames {
+		if name != "" && name == string(b) {
+			*k = TraceKind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown trace kind %q", b)
+}
 
 // TraceEvent is one observable step of the bus. The UI draws them, the history recorder
 // stores them, tests assert on them.

@@ -81,6 +81,7 @@ type Store struct {
 
 	attachMu sync.Mutex
 	untap    func()
+	attached *Recorder // the recorder Attach started, which Flush waits for
 
 	gcMu   sync.Mutex // one GC at a time
 	stats  counters

@@ -19,6 +19,7 @@ type writeReq struct {
 	deliv *Delivery
 	dead  *DeadLetter
 	state *stateReq
+	trace *traceReq
 	flush bool
 	done  chan error
 }
@@ -85,6 +86,17 @@ func (s *Store) PutState(kind, id string, v any) error {
 // Flush waits until everything queued so far is committed, and reports the first write
 // error since the last Flush.
 func (s *Store) Flush() error {
+	s.attachMu.Lock()
+	rec := s.attached
+	s.attachMu.Unlock()
+	if rec != nil {
+		rec.handOff()
+	}
+	return s.flushQueue()
+}
+
+// flushQueue waits until everything in the writer's queue is committed.
+func (s *Store) flushQueue() error {
 	req := writeReq{flush: true, done: make(chan error, 1)}
 	if err := s.send(req); err != nil {
 		return err
@@ -192,6 +204,9 @@ func (s *Store) commit(batch []writeReq) {
 			case r.state != nil:
 				err = ns.Bucket(bStates).Put([]byte(r.state.kind+"\x00"+r.state.id), r.state.value)
 			}
+			if err == nil && r.trace != nil {
+				err = w.putTrace(r.trace)
+			}
 			if err != nil {
 				return err
 			}
@@ -209,8 +224,9 @@ func (s *Store) commit(batch []writeReq) {
 		s.stats.skipped.Add(skipped)
 	} else {
 		err = fmt.Errorf("history: write %d records to %s: %w", len(batch), s.path, err)
-		s.writeE.Store(&err)
-		s.log.Error("history write failed", "error", err)
+		if s.writeE.Swap(&err) == nil { // once, not once per failed batch
+			s.log.Error("history write failed", "error", err)
+		}
 	}
 	for _, r := range batch {
 		if r.done != nil {
@@ -317,71 +333,3 @@ func readUint(v []byte) uint64 {
 }
 
 func uintBytes(n uint64) []byte { return rowKey(n) }
-
-// Attach records everything b publishes from now on, with its deliveries and dead letters.
-// The bus calls the recorder from its tap, so in durable mode a publish returns only once
-// it is on disk; in batched mode a full queue slows publishers rather than losing messages.
-func (s *Store) Attach(b *bus.Bus) error {
-	s.attachMu.Lock()
-	defer s.attachMu.Unlock()
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	if s.untap != nil {
-		return fmt.Errorf("history: store %s is already attached to a bus; Detach first", s.path)
-	}
-	s.untap = b.Tap(s.record)
-	return nil
-}
-
-// Detach stops recording. Queued records are still written.
-func (s *Store) Detach() {
-	s.attachMu.Lock()
-	defer s.attachMu.Unlock()
-	if s.untap != nil {
-		s.untap()
-		s.untap = nil
-	}
-}
-
-// deliveryStatus names the Delivery.Status of each trace kind that records one.
-var deliveryStatus = map[bus.TraceKind]string{bus.TraceDelivered: "delivered", bus.TraceHandlerFailed: "failed",
-	bus.TraceSkipped: "skipped", bus.TraceRetryScheduled: "retrying"}
-
-// DeliveryOf turns a trace event about a delivery into the Delivery the store records (and
-// the exporters draw); ok is false for other kinds of event.
-func DeliveryOf(e bus.TraceEvent) (d Delivery, ok bool) {
-	status, ok := deliveryStatus[e.Kind]
-	if !ok || e.Env == nil {
-		return Delivery{}, false
-	}
-	return Delivery{EnvelopeID: e.Env.ID.String(), Seq: e.Env.Seq, Topic: e.Env.Topic, Source: e.Env.Meta.Source, Subscriber: e.App,
-		SubscriptionID: e.SubscriptionID, Status: status, Reason: e.Reason, At: e.At}, true
-}
-
-func (s *Store) record(e bus.TraceEvent) {
-	var req writeReq
-	switch e.Kind {
-	case bus.TracePublished:
-		req.env = e.Env
-		if s.opts.Durable {
-			req.done = make(chan error, 1)
-		}
-	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped, bus.TraceRetryScheduled:
-		d, _ := DeliveryOf(e)
-		req.deliv = &d
-	case bus.TraceDeadLettered:
-		req.dead = &DeadLetter{Envelope: e.Env, Subscriber: e.App, Pattern: e.Pattern, Reason: e.Reason, Attempt: e.Attempt, At: e.At}
-	default:
-		return
-	}
-	if err := s.send(req); err != nil {
-		s.log.Error("history: record dropped because the store is closed", "kind", e.Kind, "topic", e.Topic)
-		return
-	}
-	if req.done != nil {
-		if err := <-req.done; err != nil {
-			s.log.Error("history: durable write failed", "topic", e.Topic, "error", err)
-		}
-	}
-}

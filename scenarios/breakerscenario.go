@@ -42,14 +42,14 @@ var _ = register(&Scenario{
 		}
 		cart, inv, dash := w.App(Cart), w.App(Inventory), w.App(Dashboard)
 		var transitions []string
-		br, err := breaker.New(breaker.Config{Name: "inventory", Events: cart.Bus, ConsecutiveFailures: r.Knobs.Int("threshold"),
+		br, err := breaker.New(breaker.Config{Name: "inventory", Events: cart.Conn, ConsecutiveFailures: r.Knobs.Int("threshold"),
 			OpenTimeout: r.Knobs.Duration("open-timeout"), HalfOpenMaxCalls: 1, SuccessThreshold: 1,
 			OnStateChange: func(t breaker.Transition) { transitions = append(transitions, t.From.String()+">"+t.To.String()) }})
 		if err != nil {
 			return err
 		}
 		r.AddBreaker(br)
-		if _, err := dash.Bus.Subscribe("breaker.+.state", func(_ context.Context, d bus.Delivery) error {
+		if _, err := dash.Conn.Subscribe("breaker.+.state", func(_ context.Context, d bus.Delivery) error {
 			var t breaker.Transition
 			_ = json.Unmarshal(d.Payload, &t)
 			dash.Set("breaker "+t.Name, t.To.String())
@@ -57,7 +57,7 @@ var _ = register(&Scenario{
 		}); err != nil {
 			return err
 		}
-		client := rpc.NewClient(cart.Bus, rpc.ClientOptions{})
+		client := rpc.NewClient(cart.Conn, rpc.ClientOptions{})
 		cached := json.RawMessage(nil)
 		policy := resilience.Pipeline[json.RawMessage]{
 			Scheduler: r.Bus,

@@ -113,7 +113,7 @@ var _ = register(&Scenario{
 			return err
 		}
 		cart := w.App(Cart)
-		client := rpc.NewClient(cart.Bus, rpc.ClientOptions{Timeout: 2 * time.Second})
+		client := rpc.NewClient(cart.Conn, rpc.ClientOptions{Timeout: 2 * time.Second})
 		call := func(method string) func(context.Context, *saga.Exec) *async.Future[any] {
 			return func(ctx context.Context, x *saga.Exec) *async.Future[any] {
 				var req OrderRequest
@@ -128,7 +128,7 @@ var _ = register(&Scenario{
 		}
 		publish := func(topic string, payload func(id string) any) func(context.Context, *saga.Exec) *async.Future[any] {
 			return func(_ context.Context, x *saga.Exec) *async.Future[any] {
-				_, err := cart.Bus.Send(bus.Msg{Topic: topic, Payload: payload(x.ID()), CausationID: x.Cause().ID, CorrelationID: x.ID()})
+				_, err := cart.Conn.Send(bus.Msg{Topic: topic, Payload: payload(x.ID()), CausationID: x.Cause().ID, CorrelationID: x.ID()})
 				return async.Settled[any](nil, err)
 			}
 		}
@@ -138,7 +138,7 @@ var _ = register(&Scenario{
 			{Name: "ship", Action: call("shipping.create"), Compensate: call("shipping.cancel")},
 			{Name: "confirm", Action: publish("order.confirmed", func(id string) any { return map[string]string{"order": id} })},
 		}}
-		o, err := saga.New(cart.Bus, def, saga.Options{})
+		o, err := saga.New(cart.Conn, def, saga.Options{})
 		if err != nil {
 			return err
 		}
@@ -146,7 +146,7 @@ var _ = register(&Scenario{
 		r.At(100*time.Millisecond, "the customer checks out", func() {
 			cents, _ := total(theOrder)
 			req := OrderRequest{Order: orderID, Lines: theOrder, Amount: float64(cents) / 100}
-			placed, _ := cart.Bus.Send(bus.Msg{Topic: "order.placed", Payload: req, CorrelationID: orderID})
+			placed, _ := cart.Conn.Send(bus.Msg{Topic: "order.placed", Payload: req, CorrelationID: orderID})
 			cart.Set("order "+orderID, "pending")
 			o.Start(context.Background(), orderID, req, placed).Then(func(st saga.State, _ error) {
 				status, msg := "confirmed", "Order "+orderID+" confirmed"
@@ -154,7 +154,7 @@ var _ = register(&Scenario{
 					status, msg = "cancelled", "Order "+orderID+" cancelled"
 				}
 				cart.Set("order "+orderID, status)
-				_, _ = cart.Bus.Send(bus.Msg{Topic: "notify.order-" + status, Payload: map[string]string{"message": msg}, CorrelationID: orderID})
+				_, _ = cart.Conn.Send(bus.Msg{Topic: "notify.order-" + status, Payload: map[string]string{"message": msg}, CorrelationID: orderID})
 			})
 		})
 		expectCheckout(r, false)
@@ -242,16 +242,16 @@ var _ = register(&Scenario{
 			}
 		}
 		c, err := saga.Choreograph("checkout", []saga.Participant{
-			{App: w.App(Inventory).Bus, Step: "reserve", On: "order.created", Do: do(Inventory, "inventory.reserve", sh.reserve),
+			{App: w.App(Inventory).Conn, Step: "reserve", On: "order.created", Do: do(Inventory, "inventory.reserve", sh.reserve),
 				Success: "inventory.reserved", Failure: "inventory.failed",
 				CompensateOn: []string{"payment.failed", "payment.refunded"}, Compensated: "inventory.released",
 				Undo: undo(Inventory, "inventory.release", func(req OrderRequest) { sh.release(req.Order) })},
-			{App: w.App(Payment).Bus, Step: "charge", On: "inventory.reserved",
+			{App: w.App(Payment).Conn, Step: "charge", On: "inventory.reserved",
 				Do:      do(Payment, "payment.charge", func(req OrderRequest) (any, error) { return sh.charge(req), nil }),
 				Success: "payment.processed", Failure: "payment.failed",
 				CompensateOn: []string{"shipping.failed"}, Compensated: "payment.refunded",
 				Undo: undo(Payment, "payment.refund", func(req OrderRequest) { sh.refund(req) })},
-			{App: w.App(Shipping).Bus, Step: "ship", On: "payment.processed",
+			{App: w.App(Shipping).Conn, Step: "ship", On: "payment.processed",
 				Do:      do(Shipping, "shipping.create", func(req OrderRequest) (any, error) { return sh.ship(req), nil }),
 				Success: "shipping.scheduled", Failure: "shipping.failed"},
 		})
@@ -286,16 +286,17 @@ var _ = register(&Scenario{
 				return err
 			}
 		}
-		for topic, status := range map[string]string{"shipping.scheduled": "confirmed", "inventory.released": "cancelled",
-			"inventory.failed": "cancelled", "payment.failed": "cancelling", "shipping.failed": "cancelling"} {
-			if _, err := cart.Bus.Subscribe(topic, finish(status)); err != nil {
+		// in a fixed order: subscription IDs, which the trace and history keep, follow it
+		for _, end := range []struct{ topic, status string }{{"shipping.scheduled", "confirmed"}, {"inventory.released", "cancelled"},
+			{"inventory.failed", "cancelled"}, {"payment.failed", "cancelling"}, {"shipping.failed", "cancelling"}} {
+			if _, err := cart.Conn.Subscribe(end.topic, finish(end.status)); err != nil {
 				return err
 			}
 		}
 		r.At(100*time.Millisecond, "the customer checks out", func() {
 			cents, _ := total(theOrder)
 			cart.Set("order "+orderID, "pending")
-			_, _ = cart.Bus.Send(bus.Msg{Topic: "order.created", CorrelationID: orderID,
+			_, _ = cart.Conn.Send(bus.Msg{Topic: "order.created", CorrelationID: orderID,
 				Payload: OrderRequest{Order: orderID, Lines: theOrder, Amount: float64(cents) / 100}})
 		})
 		expectCheckout(r, true)

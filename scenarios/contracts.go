@@ -76,15 +76,15 @@ var _ = register(&Scenario{
 				return nil
 			}
 		}
-		if _, err := cart.Bus.Subscribe("cart.item-added", consume(cart, "v1"), bus.Accept("cart.item-added@1")); err != nil {
+		if _, err := cart.Conn.Subscribe("cart.item-added", consume(cart, "v1"), bus.Accept("cart.item-added@1")); err != nil {
 			return err
 		}
-		if _, err := dash.Bus.Subscribe("cart.item-added", consume(dash, "v2"), bus.Accept("cart.item-added@2")); err != nil {
+		if _, err := dash.Conn.Subscribe("cart.item-added", consume(dash, "v2"), bus.Accept("cart.item-added@2")); err != nil {
 			return err
 		}
 		var rejected []string
 		publish := func(payload any, sv string) {
-			if _, err := cat.Bus.Send(bus.Msg{Topic: "cart.item-added", Payload: payload, SchemaVersion: sv}); err != nil {
+			if _, err := cat.Conn.Send(bus.Msg{Topic: "cart.item-added", Payload: payload, SchemaVersion: sv}); err != nil {
 				rejected = append(rejected, err.Error())
 				cat.Set("last publish", "rejected: "+err.Error())
 			}
@@ -111,7 +111,7 @@ var _ = register(&Scenario{
 			if !breaking {
 				v1 := map[string]any{"itemId": "i2", "productId": "mouse", "quantity": 2, "price": 19.90}
 				v2 := map[string]any{"itemId": "i2", "productId": "mouse", "quantity": 2, "price": 19.90, "discount": 2.0}
-				if _, err := contract.PublishVersions(cat.Bus, "cart.item-added", "cart.item-added", map[int]any{1: v1, 2: v2}, 1, 2); err != nil {
+				if _, err := contract.PublishVersions(cat.Conn, "cart.item-added", "cart.item-added", map[int]any{1: v1, 2: v2}, 1, 2); err != nil {
 					rejected = append(rejected, err.Error())
 				}
 				return

@@ -48,7 +48,7 @@ var _ = register(&Scenario{
 			if name == r.Knobs.Str("down") {
 				a.Faults.SetDown(true)
 			}
-			_, err := aggregate.RespondAsync(a.Bus, name, func(_ context.Context, _ rpc.Request, reply rpc.Reply) {
+			_, err := aggregate.RespondAsync(a.Conn, name, func(_ context.Context, _ rpc.Request, reply rpc.Reply) {
 				if err := a.Faults.Check("aggregate." + name); err != nil {
 					reply(nil, err)
 					return
@@ -62,7 +62,7 @@ var _ = register(&Scenario{
 				return err
 			}
 		}
-		g := aggregate.NewGatherer(dash.Bus)
+		g := aggregate.NewGatherer(dash.Conn)
 		timeout, partial := r.Knobs.Duration("timeout"), r.Knobs.Bool("partial")
 		var refreshes []string
 		for i := range 3 {

@@ -70,7 +70,7 @@ var _ = register(&Scenario{
 		w := r.World
 		host, cart, dash := w.App(Host), w.App(Cart), w.App(Dashboard)
 		dash.Faults.SetLatency(r.Knobs.Duration("view-latency"))
-		store := eventsource.NewStore(r.Bus, eventsource.Options{Publish: cart.Bus})
+		store := eventsource.NewStore(r.Bus, eventsource.Options{Publish: cart.Conn})
 		repo, err := eventsource.NewRepository(store, eventsource.RepositoryOptions[orderState]{
 			Initial: func() orderState { return orderState{} }, Apply: applyOrderEvent, SnapshotEvery: r.Knobs.Int("snapshot-every")})
 		if err != nil {
@@ -86,7 +86,7 @@ var _ = register(&Scenario{
 		}
 		// each command: a rule check on the current state, then the events
 		handle := func(name string, decide func(orderState, orderCommand) ([]eventsource.New, error)) error {
-			return cmds.Handle(cart.Bus, name, func(raw json.RawMessage) error { _, err := decode(raw); return err },
+			return cmds.Handle(cart.Conn, name, func(raw json.RawMessage) error { _, err := decode(raw); return err },
 				func(_ context.Context, req rpc.Request) (any, error) {
 					c, _ := decode(req.Params())
 					stream := "order-" + c.Order
@@ -144,7 +144,7 @@ var _ = register(&Scenario{
 			}
 		}
 		type summary map[string]string
-		proj, err := cqrs.Project(dash.Bus, store, cqrs.ProjectionOptions[summary]{Name: "orders-by-status",
+		proj, err := cqrs.Project(dash.Conn, store, cqrs.ProjectionOptions[summary]{Name: "orders-by-status",
 			Initial: func() summary { return summary{} },
 			Apply: func(s summary, e eventsource.Event) (summary, error) {
 				switch e.Type {
@@ -158,13 +158,13 @@ var _ = register(&Scenario{
 			return err
 		}
 		maxLag := uint64(0)
-		r.Log.watch(func() {
+		r.watchHandlers(func() {
 			if l := proj.Lag(); l.Events > maxLag {
 				maxLag = l.Events
 			}
 			dash.Set("view lag", fmt.Sprintf("%d events", proj.Lag().Events))
 		})
-		if err := queries.Handle(dash.Bus, "orders.summary", nil, func(context.Context, rpc.Request) (any, error) {
+		if err := queries.Handle(dash.Conn, "orders.summary", nil, func(context.Context, rpc.Request) (any, error) {
 			out := map[string]string{}
 			proj.Read(func(s summary) {
 				for k, v := range s {
@@ -178,7 +178,7 @@ var _ = register(&Scenario{
 
 		outcomes := map[string]string{}
 		send := func(key, name string, c orderCommand) {
-			cmds.Send(context.Background(), host.Bus, name, c, rpc.Correlation("order-"+c.Order)).Then(func(v json.RawMessage, err error) {
+			cmds.Send(context.Background(), host.Conn, name, c, rpc.Correlation("order-"+c.Order)).Then(func(v json.RawMessage, err error) {
 				var re *rpc.Error
 				var ve *cqrs.ValidationError
 				switch {
@@ -218,7 +218,7 @@ var _ = register(&Scenario{
 		}
 		var answer string
 		r.At(3*time.Second, "Host queries the read model", func() {
-			queries.Ask(context.Background(), host.Bus, "orders.summary", nil).Then(func(v json.RawMessage, err error) {
+			queries.Ask(context.Background(), host.Conn, "orders.summary", nil).Then(func(v json.RawMessage, err error) {
 				answer = string(v)
 				if err != nil {
 					answer = err.Error()

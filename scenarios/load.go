@@ -41,7 +41,7 @@ var _ = register(&Scenario{
 			}
 		}
 		received, refused := 0, 0
-		if _, err := dash.Bus.Subscribe("load.#", func(_ context.Context, d bus.Delivery) error {
+		if _, err := dash.Conn.Subscribe("load.#", func(_ context.Context, d bus.Delivery) error {
 			received++
 			if bh == nil {
 				return nil
@@ -54,7 +54,7 @@ var _ = register(&Scenario{
 		}); err != nil {
 			return err
 		}
-		r.Log.watch(func() {
+		r.watchHandlers(func() {
 			dash.Set("received", strconv.Itoa(received))
 			if bh != nil {
 				s := bh.Stats()
@@ -67,7 +67,7 @@ var _ = register(&Scenario{
 		for i := range apps {
 			a := w.App(loadOrder[i])
 			if limit > 0 {
-				if err := a.Bus.SetRateLimit(&bus.RateLimit{PerSecond: float64(limit), Burst: max(limit/10, 1), Drop: true}); err != nil {
+				if err := a.Conn.SetRateLimit(&bus.RateLimit{PerSecond: float64(limit), Burst: max(limit/10, 1), Drop: true}); err != nil {
 					return err
 				}
 			}
@@ -76,7 +76,7 @@ var _ = register(&Scenario{
 			var tick func()
 			tick = func() {
 				n++
-				if env, _ := a.Bus.PublishJSON(topic, []byte(strconv.Itoa(n))); env != nil {
+				if env, _ := a.Conn.PublishJSON(topic, []byte(strconv.Itoa(n))); env != nil {
 					published[a.Name]++
 					a.Add("published", 1)
 				}

@@ -23,7 +23,7 @@ const ReplayID = "replay"
 // envelopes). Nothing reacts to the messages; instead the apps' panels are rebuilt from
 // them: what each app sent, the latest state of every saga and breaker, the last
 // notifications. The run starts paused at the first event: step it, or run it to the end.
-func Replay(envs []*bus.Envelope) (*Run, error) {
+func Replay(envs []*bus.Envelope, observe ...func(*Run)) (*Run, error) {
 	if len(envs) == 0 {
 		return nil, errors.New("replay: the log holds no messages")
 	}
@@ -50,14 +50,14 @@ func Replay(envs []*bus.Envelope) (*Run, error) {
 		Watch:   fmt.Sprintf("%d recorded messages published again in their original order and timing.", len(envs)),
 		Horizon: last.Sub(first) + time.Second}
 	s.Setup = func(r *Run) error { return setupReplay(r, envs, first) }
-	return Start(s, 0, nil)
+	return Start(s, 0, nil, observe...)
 }
 
 func setupReplay(r *Run, envs []*bus.Envelope, first time.Time) error {
 	w := r.World
 	apps := map[string]*bus.App{}
 	for _, a := range w.Apps() {
-		apps[a.Name] = a.Bus
+		apps[a.Name] = a.Conn
 	}
 	// a recorded app that is not one of the microfrontends joins without an ACL
 	for _, e := range envs {
@@ -133,7 +133,7 @@ func setupReplay(r *Run, envs []*bus.Envelope, first time.Time) error {
 		if len(failed) > 0 {
 			return false, strings.Join(failed, "; ")
 		}
-		return expectEq(len(r.Log.Envelopes()), len(envs))
+		return expectEq(r.Published(), len(envs))
 	})
 	return nil
 }
@@ -142,26 +142,7 @@ func setupReplay(r *Run, envs []*bus.Envelope, first time.Time) error {
 // nothing is left to run; it returns how many have been. Time travel uses it to stop a
 // replay just after a chosen message.
 func (r *Run) StepToMessage(n int) int {
-	count := func() int {
-		published := 0
-		for _, e := range r.Log.Events(0) {
-			if e.Kind == bus.TracePublished {
-				published++
-			}
-		}
-		return published
+	for r.Published() < n && r.Bus.Step() {
 	}
-	have := count()
-	for have < n {
-		from := r.Log.Len()
-		if !r.Bus.Step() {
-			break
-		}
-		for _, e := range r.Log.Events(from) {
-			if e.Kind == bus.TracePublished {
-				have++
-			}
-		}
-	}
-	return have
+	return r.Published()
 }

@@ -40,7 +40,7 @@ var _ = register(&Scenario{
 		retry := resilience.RetryMiddleware(resilience.RetryPolicy{MaxAttempts: r.Knobs.Int("max-attempts"),
 			Initial: 50 * time.Millisecond, Max: time.Second, Jitter: 0.2, Rand: r.Bus.Rand(77)})
 		notified := map[string]int{}
-		_, err := notif.Bus.Subscribe("payment.processed", func(_ context.Context, d bus.Delivery) error {
+		_, err := notif.Conn.Subscribe("payment.processed", func(_ context.Context, d bus.Delivery) error {
 			var p struct {
 				Payment string  `json:"payment"`
 				Amount  float64 `json:"amount"`
@@ -77,7 +77,7 @@ var _ = register(&Scenario{
 					copies = 2
 				}
 				for range copies {
-					_, _ = pay.Bus.Send(bus.Msg{Topic: "payment.processed", Payload: payload, CorrelationID: id,
+					_, _ = pay.Conn.Send(bus.Msg{Topic: "payment.processed", Payload: payload, CorrelationID: id,
 						Headers: map[string]string{dedup.HeaderMessageID: id}})
 				}
 			})

@@ -34,7 +34,7 @@ var _ = register(&Scenario{
 		if r.Knobs.Bool("error") {
 			cat.Faults.FailNext("pricing.calculate", 100)
 		}
-		client := rpc.NewClient(cart.Bus, rpc.ClientOptions{Timeout: r.Knobs.Duration("timeout")})
+		client := rpc.NewClient(cart.Conn, rpc.ClientOptions{Timeout: r.Knobs.Duration("timeout")})
 		outcome := map[string]string{}
 		call := func(key, method string, lines []Line, show func(json.RawMessage) string) {
 			client.Call(context.Background(), method, OrderRequest{Order: key, Lines: lines}, rpc.Correlation(key)).Then(func(v json.RawMessage, err error) {

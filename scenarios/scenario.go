@@ -11,9 +11,11 @@ package scenarios
 
 import (
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mfelab/bus"
@@ -69,7 +71,9 @@ type Run struct {
 	Bus      *bus.Bus
 	World    *World
 	DLQ      *dlq.Store
-	Log      *Log
+
+	afterHandlers []func()
+	published     atomic.Int64
 
 	mu       sync.Mutex
 	acts     []Act
@@ -80,24 +84,37 @@ type Run struct {
 	end      time.Time
 }
 
-// Start makes a fresh run of s.
-func Start(s *Scenario, seed uint64, set Values) (*Run, error) {
+// Start makes a fresh run of s. Each observe func is called with the run after its bus
+// and world exist and before the scenario sets up, so a tap it adds sees every trace
+// event of the run.
+func Start(s *Scenario, seed uint64, set Values, observe ...func(*Run)) (*Run, error) {
 	knobs, err := s.Resolve(set)
 	if err != nil {
 		return nil, err
 	}
-	b := bus.New(bus.Options{Seed: seed, RetainMax: 4096})
+	b := bus.New(bus.Options{Seed: seed, IDSalt: idSalt(s.ID, knobs), RetainMax: 4096})
 	w, err := newWorld(b)
 	if err != nil {
 		return nil, err
 	}
 	r := &Run{Scenario: s, Seed: seed, Knobs: knobs, Bus: b, World: w, end: b.Epoch().Add(s.Horizon)}
-	r.Log = newLog(b)
+	r.installHooks()
 	r.DLQ = dlq.Attach(b, dlq.Options{})
+	for _, fn := range observe {
+		fn(r)
+	}
 	if err := s.Setup(r); err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
 	}
 	return r, nil
+}
+
+// idSalt sets a run's IDs apart from those of every other scenario and knob setting at
+// the same seed, so runs recorded side by side never share an ID.
+func idSalt(id string, knobs Values) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id + "\x00" + knobs.String()))
+	return h.Sum64()
 }
 
 // At schedules an act at bus time at.

@@ -96,7 +96,7 @@ func handle(srv *rpc.Server, a *App, method string, fn func(req OrderRequest, d 
 
 func (s *shop) inventory() error {
 	a := s.w.App(Inventory)
-	srv := rpc.NewServer(a.Bus)
+	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "inventory.reserve", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.reserve(req)
 	})
@@ -153,7 +153,7 @@ func (s *shop) release(order string) map[string]any {
 
 func (s *shop) payment() error {
 	a := s.w.App(Payment)
-	srv := rpc.NewServer(a.Bus)
+	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "payment.charge", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.charge(req), nil
 	})
@@ -181,7 +181,7 @@ func (s *shop) refund(req OrderRequest) any {
 
 func (s *shop) shipping() error {
 	a := s.w.App(Shipping)
-	srv := rpc.NewServer(a.Bus)
+	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "shipping.create", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.ship(req), nil
 	})
@@ -204,7 +204,7 @@ func (s *shop) ship(req OrderRequest) any {
 // notifications shows every notify.* message.
 func (s *shop) notifications() error {
 	a := s.w.App(Notifications)
-	_, err := a.Bus.Subscribe("notify.#", func(_ context.Context, d bus.Delivery) error {
+	_, err := a.Conn.Subscribe("notify.#", func(_ context.Context, d bus.Delivery) error {
 		if err := a.Faults.Check("notify"); err != nil {
 			return err
 		}
@@ -223,7 +223,7 @@ func (s *shop) notifications() error {
 // pricing is served by the catalog: totals and order validation.
 func (s *shop) pricing() error {
 	a := s.w.App(Catalog)
-	srv := rpc.NewServer(a.Bus)
+	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "pricing.calculate", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		cents, err := total(req.Lines)
 		if err != nil {
@@ -257,7 +257,7 @@ func (s *shop) pricing() error {
 func addToCart(w *World, order string, lines []Line) {
 	cart := w.App(Cart)
 	for _, l := range lines {
-		_, _ = cart.Bus.Publish("cart.item-added", map[string]any{"order": order, "sku": l.SKU, "qty": l.Qty})
+		_, _ = cart.Conn.Publish("cart.item-added", map[string]any{"order": order, "sku": l.SKU, "qty": l.Qty})
 		cart.Add("line "+l.SKU, l.Qty)
 	}
 	cents, _ := total(lines)

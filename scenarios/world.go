@@ -107,7 +107,7 @@ type App struct {
 	Name   string
 	Title  string
 	Role   string
-	Bus    *bus.App
+	Conn   *bus.App
 	Faults *Faults
 
 	mu    sync.Mutex
@@ -257,7 +257,7 @@ func newWorld(b *bus.Bus) (*World, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := &App{Name: s.name, Title: s.title, Role: s.role, Bus: ba, state: map[string]string{},
+		a := &App{Name: s.name, Title: s.title, Role: s.role, Conn: ba, state: map[string]string{},
 			Faults: &Faults{app: ba, failNext: map[string]int{}, rng: b.Rand(uint64(1000 + i))}}
 		w.apps[s.name] = a
 		w.list = append(w.list, a)

@@ -72,19 +72,22 @@ func Run(opts Options) int {
 		go func() {
 			time.Sleep(1500 * time.Millisecond) // let the window map and draw once
 			fyne.DoAndWait(func() {
-				l.startRecording()
-				l.run.RunToEnd()
-				l.refresh()
-				l.selectArrow(l.flow.arrows.Len() / 2)
-				l.flowView.reveal(l.flow.arrows.Len() / 2)
+				l.runToEnd()
+				mid := l.ses.Trace().Diagram().Len() / 2
+				l.selectArrow(mid)
+				l.flow.reveal(mid)
 			})
 			time.Sleep(700 * time.Millisecond)
 			fyne.DoAndWait(func() {
 				if err := l.screenshot(opts.Screenshot); err != nil {
 					fmt.Fprintln(os.Stderr, "mfelab:", err)
 					code = 1
-				} else if !scenarios.Passed(l.run.Checks()) {
-					fmt.Fprintln(os.Stderr, "mfelab: the scenario's checks failed:\n"+scenarios.FormatChecks(l.run.Checks()))
+				} else if !scenarios.Passed(l.ses.Checks()) {
+					fmt.Fprintln(os.Stderr, "mfelab: the scenario's checks failed:\n"+scenarios.FormatChecks(l.ses.Checks()))
+					code = 1
+				}
+				if err := l.ses.StopRecording(); err != nil {
+					fmt.Fprintln(os.Stderr, "mfelab: the run was not fully recorded:", err)
 					code = 1
 				}
 				w.Close()

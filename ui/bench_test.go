@@ -33,7 +33,7 @@ func BenchmarkLabUnderLoad(b *testing.B) {
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for range 20 {
-			l.run.Bus.RunFor(100 * time.Millisecond)
+			l.ses.Run().Bus.RunFor(100 * time.Millisecond)
 			start := time.Now()
 			l.refresh()
 			refresh += time.Since(start)
@@ -42,8 +42,8 @@ func BenchmarkLabUnderLoad(b *testing.B) {
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
-		msgs += len(l.envs)
-		perMsg += float64(after.HeapAlloc-before.HeapAlloc) / float64(len(l.envs))
+		msgs += l.ses.Trace().Messages()
+		perMsg += float64(after.HeapAlloc-before.HeapAlloc) / float64(l.ses.Trace().Messages())
 		l.close()
 		w.Close()
 	}

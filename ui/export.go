@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/history"
-	"mfelab/scenarios"
 )
 
 // pngFormat is the export dialog's choice for a picture of the diagram.
@@ -33,12 +32,13 @@ var exportChoices = []struct {
 
 // showExport exports the run on screen.
 func (l *lab) showExport() {
-	if l.run == nil {
+	if l.ses == nil {
 		return
 	}
-	name := l.run.Scenario.ID
-	if l.run.Scenario.ID != scenarios.ReplayID {
-		name = fmt.Sprintf("%s-seed%d", name, l.run.Seed)
+	r := l.ses.Run()
+	name := r.Scenario.ID
+	if !l.ses.IsReplay() {
+		name = fmt.Sprintf("%s-seed%d", name, r.Seed)
 	}
 	l.chooseExport(name, true, l.exportRun)
 }
@@ -49,7 +49,7 @@ func (l *lab) exportRun(path string, f history.Format) (int, error) {
 	if f == pngFormat {
 		return l.exportPNG(path)
 	}
-	return history.ExportTrace(path, f, l.run.Log.Events(0))
+	return l.ses.Export(path, f)
 }
 
 // chooseExport asks for a format, then a file, then writes it with write and reports how
@@ -102,18 +102,19 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 // from the top of the view, on an offscreen canvas and writes it as a PNG. The GL window cannot be captured
 // reliably (under a virtual display it reads back black), so the picture is drawn apart.
 func (l *lab) exportPNG(path string) (int, error) {
+	d := l.ses.Trace().Diagram()
 	from := 0
-	if l.flow.arrows.Len() > maxPNGRows {
-		from = l.flowView.top
+	if d.Len() > maxPNGRows {
+		from = l.flow.top
 	}
-	rows := min(l.flow.arrows.Len()-from, maxPNGRows)
+	rows := min(d.Len()-from, maxPNGRows)
 	if rows <= 0 {
 		return 0, fmt.Errorf("the diagram is empty: step or run the scenario first")
 	}
-	v := newFlowView(l.flow)
+	v := newFlowView(d)
 	v.follow = false
-	v.top, v.selected = from, l.flowView.selected
-	width := max(l.flowView.Size().Width, v.MinSize().Width, 900)
+	v.top, v.selected = from, l.flow.selected
+	width := max(l.flow.Size().Width, v.MinSize().Width, 900)
 	c := software.NewCanvas()
 	c.SetPadded(false)
 	c.SetContent(v)

@@ -10,18 +10,23 @@ import (
 
 	"mfelab/bus"
 	"mfelab/history"
+	"mfelab/session"
 )
 
 func TestExportTheRunAndAPictureOfTheDiagram(t *testing.T) {
 	l := newTestLab(t)
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
 	dir := t.TempDir()
 	for _, f := range []history.Format{history.NDJSON, history.CloudEvents, history.CSV, history.Mermaid} {
 		path := filepath.Join(dir, "run."+string(f))
 		n, err := l.exportRun(path, f)
-		if err != nil || n != len(l.envs) {
-			t.Fatalf("%s: wrote %d of %d messages: %v", f, n, len(l.envs), err)
+		want := l.ses.Trace().Messages()
+		if f == history.Mermaid {
+			want = l.ses.Trace().Diagram().Len() // an arrow per row of the diagram
+		}
+		if err != nil || n != want {
+			t.Fatalf("%s: wrote %d of %d: %v", f, n, want, err)
 		}
 		if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 			t.Fatalf("%s: %v", f, err)
@@ -29,8 +34,8 @@ func TestExportTheRunAndAPictureOfTheDiagram(t *testing.T) {
 	}
 	path := filepath.Join(dir, "flow.png")
 	rows, err := l.exportRun(path, pngFormat)
-	if err != nil || rows != l.flow.arrows.Len() {
-		t.Fatalf("png: %d rows of %d: %v", rows, l.flow.arrows.Len(), err)
+	if err != nil || rows != l.ses.Trace().Diagram().Len() {
+		t.Fatalf("png: %d rows of %d: %v", rows, l.ses.Trace().Diagram().Len(), err)
 	}
 	fh, _ := os.Open(path)
 	defer fh.Close()
@@ -47,40 +52,40 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 	l := newTestLab(t)
 	k, _ := l.scenario.Knob("fail")
 	l.setKnob(k, "charge")
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
 	row := -1
-	for n, i := range l.shown {
-		if e := l.events.At(i); e.Kind == bus.TraceDelivered && e.Topic == "inventory.release" {
+	for n, e := range l.shownEvents() {
+		if e.Kind == bus.TraceDelivered && e.Topic == "inventory.release" {
 			row = n
 		}
 	}
 	if row < 0 {
 		t.Fatal("no delivery of inventory.release")
 	}
-	l.logList.Select(row)
+	l.log.list.Select(row)
 	l.showInDiagram()
-	a := l.flow.arrows.At(l.flowView.selected)
-	if a.kind != arrowCompensation || a.topic != "inventory.release" || l.flowView.follow {
-		t.Fatalf("diagram shows %+v (follow %v)", a, l.flowView.follow)
+	a := l.ses.Trace().Diagram().Arrow(l.flow.selected)
+	if a.Kind != session.ArrowCompensation || a.Topic != "inventory.release" || l.flow.follow {
+		t.Fatalf("diagram shows %+v (follow %v)", a, l.flow.follow)
 	}
-	if l.flowView.selected < l.flowView.top || l.flowView.selected >= l.flowView.top+l.flowView.visibleRows() {
-		t.Fatalf("row %d is outside the window from %d", l.flowView.selected, l.flowView.top)
+	if l.flow.selected < l.flow.top || l.flow.selected >= l.flow.top+l.flow.visibleRows() {
+		t.Fatalf("row %d is outside the window from %d", l.flow.selected, l.flow.top)
 	}
 	// clicking an arrow inspects its message
 	l.selectArrow(0)
-	if !strings.Contains(l.inspector.Text, l.flow.arrows.At(0).topic) {
-		t.Fatalf("inspector after clicking row 0:\n%s", l.inspector.Text)
+	if !strings.Contains(l.log.inspector.Text, l.ses.Trace().Diagram().Arrow(0).Topic) {
+		t.Fatalf("inspector after clicking row 0:\n%s", l.log.inspector.Text)
 	}
-	all := len(l.shown)
-	l.status = bus.TraceDelivered
-	l.applyFilter()
-	if len(l.shown) == 0 || len(l.shown) == all {
-		t.Fatalf("the status filter kept %d of %d", len(l.shown), all)
+	all := l.log.len()
+	l.log.status = bus.TraceDelivered
+	l.log.apply()
+	if l.log.len() == 0 || l.log.len() == all {
+		t.Fatalf("the status filter kept %d of %d", l.log.len(), all)
 	}
-	for _, i := range l.shown {
-		if l.events.At(i).Kind != bus.TraceDelivered {
-			t.Fatalf("status filter let %s through", l.events.At(i).Kind)
+	for _, e := range l.shownEvents() {
+		if e.Kind != bus.TraceDelivered {
+			t.Fatalf("status filter let %s through", e.Kind)
 		}
 	}
 }
@@ -88,16 +93,16 @@ func TestShowInDiagramAndTheStatusFilter(t *testing.T) {
 func TestRetryOneDeadLetter(t *testing.T) {
 	l := newTestLab(t)
 	l.pick(t, "retry-dlq-idempotency")
-	l.run.Bus.RunFor(time.Second)
+	l.ses.Run().Bus.RunFor(time.Second)
 	l.refresh()
 	if len(l.views.deadRows) != 2 {
 		t.Fatalf("dead rows %+v", l.views.deadRows)
 	}
 	id := l.views.deadRows[1].entry.ID
-	if err := l.run.DLQ.Retry(id); err != nil {
+	if err := l.ses.Run().DLQ.Retry(id); err != nil {
 		t.Fatal(err)
 	}
-	l.run.Bus.RunFor(10 * time.Millisecond)
+	l.ses.Run().Bus.RunFor(10 * time.Millisecond)
 	l.refresh()
 	// the poison message fails again and comes back as a new entry
 	if len(l.views.deadRows) != 2 || l.views.deadRows[1].entry.ID == id || l.views.deadRows[1].entry.Attempts != 2 {
@@ -113,16 +118,16 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	}
 	l.stepAct()
 	l.stepAct()
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
-	final := l.panels["inventory"].body.Text
+	final := l.panels.cards["inventory"].body.Text
 	h := l.hist
 	l.lowerTabs.SelectIndex(1) // the History tab lists the run while it is still being recorded
 	if len(h.runs.Options) != 1 {
 		t.Fatalf("History tab of a finished run lists %v", h.runs.Options)
 	}
 	l.reset() // ends the recording
-	if len(h.runs.Options) != 1 || !strings.HasPrefix(h.runs.Options[0], "checkout-orchestrated.seed42.") {
+	if len(h.runs.Options) != 1 || !strings.Contains(h.runs.Options[0], "checkout-orchestrated seed 42") {
 		t.Fatalf("recorded runs %v", h.runs.Options)
 	}
 	h.runs.SetSelected(h.runs.Options[0])
@@ -138,25 +143,25 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	}
 	h.slider.SetValue(float64(at))
 	h.travel()
-	if l.run.Scenario.ID != "replay" || !strings.Contains(l.statusLbl.Text, "time travel") {
-		t.Fatalf("after travel: %s %q", l.run.Scenario.ID, l.statusLbl.Text)
+	if l.ses.Scenario().ID != "replay" || !strings.Contains(l.statusLbl.Text, "time travel") {
+		t.Fatalf("after travel: %s %q", l.ses.Scenario().ID, l.statusLbl.Text)
 	}
-	if got := len(l.envs); got != at+1 {
+	if got := l.ses.Trace().Messages(); got != at+1 {
 		t.Fatalf("time travel to message %d shows %d messages", at+1, got)
 	}
 	if final == "" {
 		t.Fatal("no inventory state")
 	}
 	// and the run goes on from there
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
-	if len(l.envs) != len(h.envs) {
-		t.Fatalf("resumed replay published %d of %d", len(l.envs), len(h.envs))
+	if l.ses.Trace().Messages() != len(h.envs) {
+		t.Fatalf("resumed replay published %d of %d", l.ses.Trace().Messages(), len(h.envs))
 	}
 	// the time range narrows the browser to the messages from 0.14s on
 	h.span.SetText("140ms..")
 	h.load()
-	if len(h.envs) == 0 || h.envs[0].TS.Sub(l.run.Bus.Epoch()) < 0 {
+	if len(h.envs) == 0 || h.envs[0].TS.Sub(l.ses.Trace().Epoch()) < 0 {
 		t.Fatalf("time range kept %d", len(h.envs))
 	}
 	for _, e := range h.envs {
@@ -182,7 +187,7 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 
 func TestImportOpensPausedAndReportsBadLines(t *testing.T) {
 	l := newTestLab(t)
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	path := filepath.Join(t.TempDir(), "run.ndjson")
 	if _, err := l.exportRun(path, history.NDJSON); err != nil {
 		t.Fatal(err)
@@ -190,11 +195,11 @@ func TestImportOpensPausedAndReportsBadLines(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	data = append([]byte("this is not json\n"), data...)
 	l.hist.importData("run.ndjson", data)
-	if l.run.Scenario.ID != "replay" || len(l.envs) != 1 || !strings.Contains(l.statusLbl.Text, "paused") {
-		t.Fatalf("import opened %s with %d messages: %q", l.run.Scenario.ID, len(l.envs), l.statusLbl.Text)
+	if l.ses.Scenario().ID != "replay" || l.ses.Trace().Messages() != 1 || !strings.Contains(l.statusLbl.Text, "paused") {
+		t.Fatalf("import opened %s with %d messages: %q", l.ses.Scenario().ID, l.ses.Trace().Messages(), l.statusLbl.Text)
 	}
-	if l.flow.arrows.Len() != 1 {
-		t.Fatalf("diagram of an import shows %d rows", l.flow.arrows.Len())
+	if l.ses.Trace().Diagram().Len() != 1 {
+		t.Fatalf("diagram of an import shows %d rows", l.ses.Trace().Diagram().Len())
 	}
 	l.hist.importData("empty.ndjson", []byte("nope\n"))
 	if !strings.Contains(l.lastError, "Cannot import empty.ndjson") || !strings.Contains(l.lastError, "line 1") {
@@ -216,7 +221,7 @@ func TestALockedStoreIsReportedAndTheAppGoesOn(t *testing.T) {
 		t.Fatalf("store %v, error %q", l.store, l.lastError)
 	}
 	l.step() // runs go on without recording
-	if l.events.Len() == 0 {
+	if l.ses.Trace().Len() == 0 {
 		t.Fatal("the run did not step")
 	}
 }

@@ -2,14 +2,13 @@ package ui
 
 import (
 	"fmt"
-	"image/color"
-	"math"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mfelab/session"
 )
 
 // Diagram geometry, in pixels.
@@ -28,7 +27,7 @@ const (
 type flowView struct {
 	widget.BaseWidget
 
-	model    *flowModel
+	model    *session.Diagram
 	top      int  // the first row shown
 	follow   bool // keep the newest row in view
 	selected int  // the highlighted row, -1 for none
@@ -40,7 +39,7 @@ type flowView struct {
 	onScroll func()
 }
 
-func newFlowView(m *flowModel) *flowView {
+func newFlowView(m *session.Diagram) *flowView {
 	v := &flowView{model: m, follow: true, selected: -1}
 	v.ExtendBaseWidget(v)
 	return v
@@ -52,10 +51,26 @@ func (v *flowView) visibleRows() int {
 }
 
 // lastTop is the top row that shows the newest row at the bottom.
-func (v *flowView) lastTop() int { return max(0, v.model.arrows.Len()-v.visibleRows()) }
+func (v *flowView) lastTop() int { return max(0, v.rows()-v.visibleRows()) }
+
+// rows is how many rows the diagram has.
+func (v *flowView) rows() int {
+	if v.model == nil {
+		return 0
+	}
+	return v.model.Len()
+}
+
+// apps are the lifelines.
+func (v *flowView) apps() []string {
+	if v.model == nil {
+		return nil
+	}
+	return v.model.Apps()
+}
 
 // setModel shows another run's diagram from its start.
-func (v *flowView) setModel(m *flowModel) {
+func (v *flowView) setModel(m *session.Diagram) {
 	v.model, v.top, v.follow, v.selected = m, 0, true, -1
 	v.Refresh()
 }
@@ -80,7 +95,7 @@ func (v *flowView) scrollTo(top int) {
 
 // reveal selects row and scrolls it into the middle of the view.
 func (v *flowView) reveal(row int) {
-	if row < 0 || row >= v.model.arrows.Len() {
+	if row < 0 || row >= v.rows() {
 		return
 	}
 	v.selected = row
@@ -105,7 +120,7 @@ func (v *flowView) Tapped(e *fyne.PointEvent) {
 		return
 	}
 	row := v.top + int((e.Position.Y-flowHeader)/flowRow)
-	if row >= v.model.arrows.Len() {
+	if row >= v.rows() {
 		return
 	}
 	v.selected = row
@@ -117,7 +132,7 @@ func (v *flowView) Tapped(e *fyne.PointEvent) {
 
 // MinSize leaves every lifeline its narrowest column. Wider, the columns share the width.
 func (v *flowView) MinSize() fyne.Size {
-	return fyne.NewSize(flowGutter+float32(len(v.model.apps))*flowLane, flowHeader+3*flowRow)
+	return fyne.NewSize(flowGutter+float32(len(v.apps()))*flowLane, flowHeader+3*flowRow)
 }
 
 func (v *flowView) CreateRenderer() fyne.WidgetRenderer {
@@ -131,6 +146,7 @@ func (v *flowView) CreateRenderer() fyne.WidgetRenderer {
 type flowRenderer struct {
 	v    *flowView
 	objs []fyne.CanvasObject
+	apps int // lifelines in the last build
 }
 
 func (r *flowRenderer) Layout(fyne.Size)             { r.build() }
@@ -144,7 +160,7 @@ func (r *flowRenderer) Refresh() {
 
 // laneX is the centre of lifeline i.
 func (r *flowRenderer) laneX(i int) float32 {
-	n := max(1, len(r.v.model.apps))
+	n := max(1, r.apps)
 	w := max(flowLane, (r.v.Size().Width-flowGutter-8)/float32(n))
 	return flowGutter + w*(float32(i)+0.5)
 }
@@ -161,7 +177,9 @@ func (r *flowRenderer) build() {
 	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	bg.Resize(size)
 	objs = append(objs, bg)
-	for i, app := range m.apps {
+	apps := v.apps()
+	r.apps = len(apps)
+	for i, app := range apps {
 		x := r.laneX(i)
 		line := canvas.NewLine(muted)
 		line.StrokeWidth = 1
@@ -175,8 +193,12 @@ func (r *flowRenderer) build() {
 		objs = append(objs, line, name)
 	}
 	rows := v.visibleRows()
-	for row := v.top; row < min(m.arrows.Len(), v.top+rows); row++ {
-		a := m.arrows.At(row)
+	var arrows []session.Arrow
+	if m != nil {
+		arrows = m.Arrows(v.top, v.top+rows)
+	}
+	for i, a := range arrows {
+		row := v.top + i
 		y0 := flowHeader + float32(row-v.top)*flowRow
 		if row == v.selected {
 			hl := canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
@@ -184,24 +206,24 @@ func (r *flowRenderer) build() {
 			hl.Resize(fyne.NewSize(size.Width, flowRow))
 			objs = append(objs, hl)
 		}
-		at := canvas.NewText(fmt.Sprintf("%.3fs", a.at.Seconds()), quiet)
+		at := canvas.NewText(fmt.Sprintf("%.3fs", a.At.Seconds()), quiet)
 		at.TextSize = small
 		at.TextStyle.Monospace = true
 		at.Move(fyne.NewPos(4, y0+flowRow-small-8))
 		objs = append(objs, at)
-		x1, x2 := r.laneX(a.from), r.laneX(a.to)
+		x1, x2 := r.laneX(a.From), r.laneX(a.To)
 		y := y0 + flowRow - 6
-		objs = append(objs, arrowObjects(a.kind, x1, x2, y)...)
+		objs = append(objs, arrowObjects(a.Kind, x1, x2, y)...)
 		label := canvas.NewText("", fg)
 		label.TextSize = small
 		lx := min(x1, x2) + 6
-		if a.from == a.to {
+		if a.From == a.To {
 			lx = x1 + flowSelf + 6
 		}
 		// nothing clips a split pane: the label must end inside the diagram
-		text := a.label()
+		text := a.Label()
 		label.Text = fitText(text, size.Width-lx-4, small, label.TextStyle)
-		if left := x1 - 6 - flowGutter; a.from == a.to && label.Text != text && left > size.Width-lx-4 {
+		if left := x1 - 6 - flowGutter; a.From == a.To && label.Text != text && left > size.Width-lx-4 {
 			// a loop on a lifeline near the right edge: the label reads better on its left
 			label.Text = fitText(text, left, small, label.TextStyle)
 			lx = x1 - 6 - fyne.MeasureText(label.Text, small, label.TextStyle).Width
@@ -209,7 +231,7 @@ func (r *flowRenderer) build() {
 		label.Move(fyne.NewPos(lx, y0+1))
 		objs = append(objs, label)
 	}
-	if m.arrows.Len() == 0 {
+	if v.rows() == 0 {
 		hint := canvas.NewText("Step or run the scenario: every delivery appears here as an arrow.", quiet)
 		hint.Move(fyne.NewPos(flowGutter, flowHeader+8))
 		objs = append(objs, hint)
@@ -237,94 +259,4 @@ func fitText(s string, width, size float32, style fyne.TextStyle) string {
 		return ""
 	}
 	return string(r[:lo]) + "…"
-}
-
-// arrowObjects draws one arrow of kind from x1 to x2 at height y. An arrow that starts and
-// ends on one lifeline is drawn as a short loop out and back.
-func arrowObjects(kind arrowKind, x1, x2, y float32) []fyne.CanvasObject {
-	st := arrowStyles[kind]
-	c := st.colour
-	var out []fyne.CanvasObject
-	if x1 == x2 {
-		out = append(out, shaft(c, st.pattern, x1, y-8, x1+flowSelf, y-8)...)
-		out = append(out, shaft(c, st.pattern, x1+flowSelf, y-8, x1+flowSelf, y)...)
-		out = append(out, shaft(c, st.pattern, x1+flowSelf, y, x1+4, y)...)
-		return append(out, head(st.head, c, x1+4, y, -1)...)
-	}
-	dir := float32(1)
-	if x2 < x1 {
-		dir = -1
-	}
-	end := x2 - dir*2 // stop short of the lifeline, so the head reads against it
-	out = append(out, shaft(c, st.pattern, x1, y, end, y)...)
-	return append(out, head(st.head, c, end, y, dir)...)
-}
-
-// shaft draws a straight line in a pattern as dashes.
-func shaft(c color.Color, p linePattern, x1, y1, x2, y2 float32) []fyne.CanvasObject {
-	line := func(ax, ay, bx, by float32) fyne.CanvasObject {
-		l := canvas.NewLine(c)
-		l.StrokeWidth = 2
-		l.Position1, l.Position2 = fyne.NewPos(ax, ay), fyne.NewPos(bx, by)
-		return l
-	}
-	if p.dash == 0 {
-		return []fyne.CanvasObject{line(x1, y1, x2, y2)}
-	}
-	dx, dy := x2-x1, y2-y1
-	length := float32(math.Hypot(float64(dx), float64(dy)))
-	if length == 0 {
-		return nil
-	}
-	ux, uy := dx/length, dy/length
-	var out []fyne.CanvasObject
-	for s := float32(0); s < length; s += p.dash + p.gap {
-		e := min(s+p.dash, length)
-		out = append(out, line(x1+ux*s, y1+uy*s, x1+ux*e, y1+uy*e))
-	}
-	return out
-}
-
-// head draws the end marker at (x, y) for an arrow pointing in dir (+1 right, -1 left).
-func head(h arrowHead, c color.Color, x, y, dir float32) []fyne.CanvasObject {
-	const size = 7
-	stroke := func(ax, ay, bx, by float32) fyne.CanvasObject {
-		l := canvas.NewLine(c)
-		l.StrokeWidth = 2
-		l.Position1, l.Position2 = fyne.NewPos(ax, ay), fyne.NewPos(bx, by)
-		return l
-	}
-	switch h {
-	case headFilled:
-		tri := canvas.NewArbitraryPolygon([]fyne.Position{
-			{X: 0, Y: 0}, {X: size, Y: size / 2}, {X: 0, Y: size},
-		}, c)
-		if dir < 0 {
-			tri.Points = []fyne.Position{{X: size, Y: 0}, {X: size, Y: size}, {X: 0, Y: size / 2}}
-			tri.Move(fyne.NewPos(x, y-size/2))
-		} else {
-			tri.Move(fyne.NewPos(x-size, y-size/2))
-		}
-		tri.Resize(fyne.NewSize(size, size))
-		return []fyne.CanvasObject{tri}
-	case headOpen:
-		return []fyne.CanvasObject{stroke(x, y, x-dir*size, y-size/2-1), stroke(x, y, x-dir*size, y+size/2+1)}
-	case headCross:
-		return []fyne.CanvasObject{stroke(x-5, y-5, x+5, y+5), stroke(x-5, y+5, x+5, y-5)}
-	}
-	return nil
-}
-
-// flowLegend shows every arrow kind as drawn, with its name, so the diagram reads without
-// telling colours apart.
-func flowLegend() fyne.CanvasObject {
-	var items []fyne.CanvasObject
-	for k := arrowKind(0); k < arrowKinds; k++ {
-		sample := container.NewWithoutLayout(arrowObjects(k, 2, 34, 9)...)
-		sample.Resize(fyne.NewSize(40, 18))
-		name := widget.NewLabel(arrowStyles[k].name)
-		name.SizeName = theme.SizeNameCaptionText
-		items = append(items, container.NewHBox(container.NewGridWrap(fyne.NewSize(40, 18), sample), name))
-	}
-	return container.NewGridWrap(fyne.NewSize(150, 28), items...)
 }

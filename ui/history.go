@@ -2,23 +2,18 @@ package ui
 
 import (
 	"fmt"
-	"io"
-	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/bus"
 	"mfelab/history"
-	"mfelab/scenarios"
+	"mfelab/session"
 )
 
 // browseLimit caps how many stored messages the browser loads at once.
@@ -40,15 +35,16 @@ type historyView struct {
 	slider  *widget.Slider
 	at      *widget.Label
 
-	ns   string          // the run shown
-	envs []*bus.Envelope // its messages passing the filter, oldest first
+	ns    string            // the run shown, by ID
+	infos []history.RunInfo // the runs listed
+	envs  []*bus.Envelope   // its messages passing the filter, oldest first
 }
 
 func newHistoryView(l *lab) *historyView {
 	h := &historyView{l: l}
 	h.file = widget.NewLabel("")
 	h.file.Truncation = fyne.TextTruncateEllipsis
-	h.runs = widget.NewSelect(nil, func(ns string) { h.ns = ns; h.load() })
+	h.runs = widget.NewSelect(nil, h.pick)
 	h.runs.PlaceHolder = "(pick a recorded run)"
 	h.pattern = widget.NewEntry()
 	h.pattern.SetPlaceHolder("topic pattern, e.g. payment.#")
@@ -91,49 +87,67 @@ func (h *historyView) reloadRuns() {
 	if st == nil {
 		h.file.SetText("No history file is open: runs are not recorded. Open one to browse or record.")
 		h.runs.SetOptions(nil)
+		h.infos = nil
 		return
 	}
-	list, err := st.Namespaces()
+	runs, err := st.Runs()
 	if err != nil {
 		h.l.showError("Cannot list the recorded runs", err)
 		return
 	}
+	h.infos = runs
 	var names []string
-	for _, n := range list {
-		if n.Messages > 0 {
-			names = append(names, n.Name)
+	keep := ""
+	for _, r := range runs {
+		name := runLabel(r)
+		names = append(names, name)
+		if r.ID == h.ns {
+			keep = name
 		}
 	}
-	// names end in the time they were recorded; show the newest first
-	slices.SortStableFunc(names, func(a, b string) int { return strings.Compare(runStamp(b), runStamp(a)) })
 	h.file.SetText(fmt.Sprintf("%s: %d recorded run(s)", st.Path(), len(names)))
 	h.runs.SetOptions(names)
-	if h.ns != "" && !slices.Contains(names, h.ns) {
+	if h.ns != "" && keep == "" {
 		h.ns = ""
 		h.envs = nil
 		h.list.Refresh()
 	}
 }
 
-// runStamp is the time part of a run's namespace (the text after its last '.' pair).
-func runStamp(ns string) string {
-	if i := strings.LastIndex(ns, "."); i > 0 {
-		if j := strings.LastIndex(ns[:i], "."); j >= 0 {
-			return ns[j+1:]
-		}
+// runLabel names a run in the picker: its ID, scenario, seed, knobs and outcome.
+func runLabel(r history.RunInfo) string {
+	s := fmt.Sprintf("%s · %s", r.ID, r.Scenario)
+	if r.Outcome != history.OutcomeImported && r.Outcome != history.OutcomeUnknown {
+		s += fmt.Sprintf(" seed %d", r.Seed)
 	}
-	return ns
+	if k := r.KnobText(); k != "" {
+		s += " " + k
+	}
+	return s + fmt.Sprintf(" · %s · %d msgs", r.Outcome, r.Messages)
 }
 
-// query runs q against namespace ns of the open file.
+// pick shows the run whose label was chosen.
+func (h *historyView) pick(label string) {
+	for _, r := range h.infos {
+		if runLabel(r) == label {
+			h.ns = r.ID
+			h.load()
+			return
+		}
+	}
+}
+
+// query runs q against run ns of the open file.
 func (h *historyView) query(ns string, q history.Query) ([]*bus.Envelope, error) {
 	st := h.l.store
 	if st == nil {
 		return nil, fmt.Errorf("no history file is open")
 	}
-	if rec := h.l.recorder; rec != nil && rec.Namespace() == ns {
-		if err := rec.Flush(); err != nil { // the run being recorded: show all of it
-			return nil, err
+	if ses := h.l.ses; ses != nil {
+		if info, on := ses.Recording(); on && info.ID == ns {
+			if err := ses.FlushRecording(); err != nil { // the run being recorded: show all of it
+				return nil, err
+			}
 		}
 	}
 	v, err := st.In(ns)
@@ -247,79 +261,6 @@ func (h *historyView) travel() {
 	h.l.openReplay(all, k, fmt.Sprintf("time travel in %s to #%d · ", h.ns, target.Seq))
 }
 
-// chooseFile opens another history file in place of the current one.
-func (h *historyView) chooseFile() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		path := rc.URI().Path()
-		rc.Close()
-		h.l.openStore(path)
-	}, h.l.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".db", ".bolt"}))
-	d.Show()
-}
-
-// chooseImport reads an exported log (NDJSON or CloudEvents), keeps it as a run of its own
-// in the history file, and opens it paused at its first message.
-func (h *historyView) chooseImport() {
-	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
-		if err != nil || rc == nil {
-			return
-		}
-		defer rc.Close()
-		data, err := io.ReadAll(rc)
-		if err != nil {
-			h.l.showError("Cannot read the file", err)
-			return
-		}
-		h.importData(rc.URI().Name(), data)
-	}, h.l.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
-	d.Show()
-}
-
-var unsafeNS = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
-
-// importData loads an exported log named name.
-func (h *historyView) importData(name string, data []byte) {
-	res, err := history.ReadBytes(name, data)
-	if err != nil {
-		h.l.showError("Cannot import "+name, fmt.Errorf("%w; export a log with mfelab run -export or the Export button, as NDJSON or CloudEvents", err))
-		return
-	}
-	if h.l.store != nil {
-		base := unsafeNS.ReplaceAllString(strings.TrimSuffix(name, filepath.Ext(name)), "-")
-		ns := fmt.Sprintf("import.%.30s.%s", base, time.Now().Format("20060102-150405.000"))
-		if v, err := h.l.store.In(ns); err == nil {
-			err = v.Append(res.Envelopes...)
-			if cerr := v.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				h.l.showError("The import is shown but was not stored", err)
-			}
-			h.ns = ns
-			h.reloadRuns()
-			h.runs.SetSelected(ns)
-		}
-	}
-	h.l.openReplay(res.Envelopes, 1, "imported "+name+" · ")
-	if len(res.Errors) > 0 {
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "%d message(s) loaded; %d line(s) were skipped:\n", len(res.Envelopes), len(res.Errors))
-		for i, e := range res.Errors {
-			if i == 10 {
-				fmt.Fprintf(&sb, "… and %d more", len(res.Errors)-10)
-				break
-			}
-			sb.WriteString(e.Error() + "\n")
-		}
-		dialog.ShowInformation("Some lines of "+name+" were skipped", sb.String(), h.l.win)
-	}
-}
-
 // export writes the chosen run's messages that pass the filter.
 func (h *historyView) export() {
 	if h.ns == "" || h.l.store == nil {
@@ -329,48 +270,14 @@ func (h *historyView) export() {
 	ns := h.ns
 	q := history.Query{Pattern: strings.TrimSpace(h.pattern.Text), CorrelationID: strings.TrimSpace(h.corr.Text)}
 	h.l.chooseExport(ns, false, func(path string, f history.Format) (int, error) {
-		v, err := h.l.store.In(ns)
-		if err != nil {
-			return 0, err
+		if ses := h.l.ses; ses != nil {
+			if info, on := ses.Recording(); on && info.ID == ns {
+				if err := ses.FlushRecording(); err != nil {
+					return 0, err
+				}
+			}
 		}
-		defer v.Close()
-		return v.ExportFile(path, f, q)
+		n, _, err := session.ExportRun(h.l.store, ns, path, f, q)
+		return n, err
 	})
-}
-
-// openReplay shows a replay of envs, stepped until k of them have been published, paused.
-func (l *lab) openReplay(envs []*bus.Envelope, k int, origin string) {
-	r, err := scenarios.Replay(envs)
-	if err != nil {
-		l.showError("Cannot replay the log", err)
-		return
-	}
-	r.StepToMessage(k)
-	l.adopt(r, origin)
-}
-
-// openStore opens the history file at path in place of the current one. On failure the
-// current one stays open and a dialog says why and what to do.
-func (l *lab) openStore(path string) {
-	if l.store != nil && l.store.Path() == path {
-		return
-	}
-	st, err := history.Open(path, history.Options{})
-	if err != nil {
-		l.showError("Cannot open the history file", fmt.Errorf("%w\n\nRuns go on; they are recorded only while a history file is open", err))
-		return
-	}
-	if st.Recovered != "" {
-		dialog.ShowInformation("The history file was unreadable",
-			fmt.Sprintf("%s could not be read, so it was moved to\n%s\nand a new, empty file was started. Nothing was deleted.", path, st.Recovered), l.win)
-	}
-	l.stopRecording()
-	if l.store != nil {
-		l.store.Close()
-	}
-	l.store = st
-	if l.prefs != nil {
-		l.prefs.SetString(prefStorePath, path)
-	}
-	l.hist.reloadRuns()
 }

@@ -33,16 +33,16 @@ func TestPickAScenarioAndStepThreeTimes(t *testing.T) {
 	}
 	// the first act adds two lines to the cart: two publishes, then the pricing calls
 	var kinds []string
-	for _, i := range l.shown {
-		kinds = append(kinds, l.events.At(i).Kind.String()+" "+l.events.At(i).Topic)
+	for _, e := range l.shownEvents() {
+		kinds = append(kinds, e.Kind.String()+" "+e.Topic)
 	}
 	if len(kinds) == 0 || kinds[0] != "published cart.item-added" {
 		t.Fatalf("log after three steps: %v", kinds)
 	}
-	if got := l.logList.Length(); got != len(l.shown) {
-		t.Fatalf("the list shows %d rows, the log holds %d", got, len(l.shown))
+	if got := l.log.list.Length(); got != l.log.len() {
+		t.Fatalf("the list shows %d rows, the log holds %d", got, l.log.len())
 	}
-	body := l.panels[scenarios.Cart].body.Text
+	body := l.panels.cards[scenarios.Cart].body.Text
 	if !strings.Contains(body, "total") || !strings.Contains(body, "89.70") {
 		t.Fatalf("cart panel after three steps:\n%s", body)
 	}
@@ -55,12 +55,12 @@ func TestInspectorShowsPayloadAndCausalChain(t *testing.T) {
 	l := newTestLab(t) // checkout-orchestrated
 	l.stepAct()
 	l.stepAct()
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
 	// find the inventory.reserve request
 	row := -1
-	for n, i := range l.shown {
-		if e := l.events.At(i); e.Kind == bus.TracePublished && e.Topic == "inventory.reserve" {
+	for n, e := range l.shownEvents() {
+		if e.Kind == bus.TracePublished && e.Topic == "inventory.reserve" {
 			row = n
 			break
 		}
@@ -68,8 +68,8 @@ func TestInspectorShowsPayloadAndCausalChain(t *testing.T) {
 	if row < 0 {
 		t.Fatal("no inventory.reserve in the log")
 	}
-	l.logList.Select(row)
-	text := l.inspector.Text
+	l.log.list.Select(row)
+	text := l.log.inspector.Text
 	for _, want := range []string{"published  #", "inventory.reserve", `"order": "order-1"`, "caused by: #", "saga.checkout.state", "caused: #"} {
 		if !strings.Contains(text, want) {
 			t.Fatalf("inspector lacks %q:\n%s", want, text)
@@ -79,17 +79,17 @@ func TestInspectorShowsPayloadAndCausalChain(t *testing.T) {
 
 func TestFilterAndChecks(t *testing.T) {
 	l := newTestLab(t)
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
-	all := len(l.shown)
-	l.filter = "payment.#"
-	l.applyFilter()
-	if len(l.shown) == 0 || len(l.shown) >= all {
-		t.Fatalf("filter payment.# kept %d of %d", len(l.shown), all)
+	all := l.log.len()
+	l.log.filter = "payment.#"
+	l.log.apply()
+	if l.log.len() == 0 || l.log.len() >= all {
+		t.Fatalf("filter payment.# kept %d of %d", l.log.len(), all)
 	}
-	for _, i := range l.shown {
-		if !strings.HasPrefix(l.events.At(i).Topic, "payment.") {
-			t.Fatalf("filter let %s through", l.events.At(i).Topic)
+	for _, e := range l.shownEvents() {
+		if !strings.HasPrefix(e.Topic, "payment.") {
+			t.Fatalf("filter let %s through", e.Topic)
 		}
 	}
 	if !strings.Contains(l.checks.Text, "[ok]") || strings.Contains(l.checks.Text, "FAIL") {
@@ -100,13 +100,13 @@ func TestFilterAndChecks(t *testing.T) {
 func TestBadKnobValueKeepsTheRun(t *testing.T) {
 	l := newTestLab(t)
 	k, _ := l.scenario.Knob("latency")
-	before := l.run
+	before := l.ses
 	l.setKnob(k, "forever")
-	if l.run != before {
+	if l.ses != before {
 		t.Fatal("an invalid knob value restarted the run")
 	}
 	l.setKnob(k, "250ms")
-	if l.run == before || l.run.Knobs.Str("latency") != "250ms" {
+	if l.ses == before || l.ses.Run().Knobs.Str("latency") != "250ms" {
 		t.Fatal("a valid knob value did not start a fresh run with it")
 	}
 }
@@ -123,13 +123,13 @@ func (l *lab) pick(t *testing.T, id string) {
 func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 	l := newTestLab(t)
 	l.pick(t, "circuit-breaker")
-	l.run.Bus.RunFor(1700 * time.Millisecond) // into the outage: the breaker is open
+	l.ses.Run().Bus.RunFor(1700 * time.Millisecond) // into the outage: the breaker is open
 	l.refresh()
 	tile := l.views.tiles["inventory"]
 	if tile == nil || !strings.Contains(tile.light.Text, "OPEN") || !strings.Contains(tile.counts.Text, "opens after 3 failures in a row") {
 		t.Fatalf("breaker tile: %v", tile)
 	}
-	l.onLoop(l.run.Breakers()[0].ForceClosed)
+	l.onLoop(l.ses.Run().Breakers()[0].ForceClosed)
 	if !strings.Contains(tile.light.Text, "CLOSED (forced)") {
 		t.Fatalf("after force-closed: %q", tile.light.Text)
 	}
@@ -137,7 +137,7 @@ func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 	l.pick(t, "checkout-orchestrated")
 	k, _ := l.scenario.Knob("fail")
 	l.setKnob(k, "ship")
-	l.run.RunToEnd()
+	l.ses.RunToEnd()
 	l.refresh()
 	for _, want := range []string{"checkout order-1 (orchestrated): FAILED", "↺ reserve", "↺ charge", "✖ ship", "○ confirm"} {
 		if !strings.Contains(l.views.sagas.Text, want) {
@@ -146,7 +146,7 @@ func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 	}
 
 	l.pick(t, "retry-dlq-idempotency")
-	l.run.Bus.RunFor(time.Second) // before the operator's retry
+	l.ses.Run().Bus.RunFor(time.Second) // before the operator's retry
 	l.refresh()
 	if len(l.views.deadRows) != 2 || !strings.HasPrefix(l.views.deadRows[0].heading, "1 × handler: cannot parse the payment") {
 		t.Fatalf("dead letters: %+v", l.views.deadRows)

@@ -38,10 +38,14 @@ func (p *perfMeter) measure(l *lab, refresh func()) {
 	if period := time.Since(p.since); period >= 5*time.Second {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		held := max(len(l.envs), 1)
+		msgs := 0
+		if l.ses != nil {
+			msgs = l.ses.Trace().Messages()
+		}
+		held := max(msgs, 1)
 		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %.2f ms mean, %.2f ms worst, %d messages held, %d heap bytes/message\n",
 			float64(p.ticks)/period.Seconds(), float64(p.busy.Microseconds())/1000/float64(p.ticks),
-			float64(p.peak.Microseconds())/1000, len(l.envs), m.HeapAlloc/uint64(held))
+			float64(p.peak.Microseconds())/1000, msgs, m.HeapAlloc/uint64(held))
 		*p = perfMeter{on: true, since: time.Now()}
 	}
 }

@@ -57,13 +57,13 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 	retryAll := widget.NewButton("Retry all", confirm("Retry every dead letter?",
 		"Each one is delivered again to the handler that failed it, as its next attempt.", func() {
 			l.pause()
-			if err := l.run.DLQ.RetryAll(); err != nil {
+			if err := l.ses.Run().DLQ.RetryAll(); err != nil {
 				dialog.ShowError(err, l.win)
 			}
 			l.refresh()
 		}))
 	purge := widget.NewButton("Purge all", confirm("Purge every dead letter?", "They are dropped from the store for good.", func() {
-		l.run.DLQ.Purge()
+		l.ses.Run().DLQ.Purge()
 		l.refresh()
 	}))
 	v.deadList = widget.NewList(func() int { return len(v.deadRows) },
@@ -95,14 +95,14 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 			buttons.Objects[0].(*widget.Button).OnTapped = confirm("Retry this dead letter?",
 				fmt.Sprintf("#%d %s is delivered again to %s, as attempt %d.", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts+1), func() {
 					l.pause()
-					if err := l.run.DLQ.Retry(e.ID); err != nil {
+					if err := l.ses.Run().DLQ.Retry(e.ID); err != nil {
 						l.showError("The retry was not delivered", err)
 					}
 					l.refresh()
 				})
 			buttons.Objects[1].(*widget.Button).OnTapped = confirm("Purge this dead letter?",
 				fmt.Sprintf("#%d %s is dropped from the store for good.", e.Envelope.Seq, e.Topic), func() {
-					l.run.DLQ.Purge(e.ID)
+					l.ses.Run().DLQ.Purge(e.ID)
 					l.refresh()
 				})
 		})
@@ -110,7 +110,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 	tabs := container.NewAppTabs(
 		container.NewTabItem("Inspector", container.NewBorder(
 			container.NewHBox(widget.NewButtonWithIcon("Show in diagram", theme.VisibilityIcon(), l.showInDiagram)),
-			nil, nil, nil, container.NewScroll(l.inspector))),
+			nil, nil, nil, container.NewScroll(l.log.inspector))),
 		container.NewTabItem("Breakers", container.NewScroll(v.breakers)),
 		container.NewTabItem("Sagas", container.NewScroll(v.sagas)),
 		container.NewTabItem("Dead letters", deadPane),

@@ -1,0 +1,217 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"mfelab/bus"
+	"mfelab/history"
+	"mfelab/scenarios"
+)
+
+// Session is one run from start to finish: a scenario with its knobs and seed, or a
+// replay of a recorded log. Every front end drives and reads a run through it, so the
+// window, the command line and the exports cannot disagree about what happened.
+//
+// Driving (Step, StepAct, Play, Pause, RunToEnd) may be called from any goroutine but not
+// from two at once; reading (Trace, State, Checks) may happen from any goroutine at any
+// time.
+type Session struct {
+	run    *scenarios.Run
+	trace  *Trace
+	origin string
+
+	mu    sync.Mutex // guards rt, speed and the recording fields
+	rt    *bus.Realtime
+	speed float64
+	rec   *history.Recorder
+	ns    *history.Store
+	info  history.RunInfo
+	// recErr is the failure that stopped the recording; reported once through RecordingError.
+	recErr      error
+	recReported bool
+}
+
+// Start makes a fresh, paused session of scenario s.
+func Start(s *scenarios.Scenario, seed uint64, knobs scenarios.Values) (*Session, error) {
+	ses := &Session{speed: 1}
+	r, err := scenarios.Start(s, seed, knobs, ses.observe(false))
+	if err != nil {
+		return nil, err
+	}
+	ses.run = r
+	return ses, nil
+}
+
+// Replay makes a session that publishes a recorded log again (see scenarios.Replay),
+// stepped until upTo of its messages are out, and paused there. origin says where the log
+// came from, for the status line.
+func Replay(envs []*bus.Envelope, upTo int, origin string) (*Session, error) {
+	ses := &Session{speed: 1, origin: origin}
+	r, err := scenarios.Replay(envs, ses.observe(true))
+	if err != nil {
+		return nil, err
+	}
+	ses.run = r
+	r.StepToMessage(upTo)
+	return ses, nil
+}
+
+// observe attaches the trace to a run's bus before the scenario sets up.
+func (s *Session) observe(publishes bool) func(*scenarios.Run) {
+	return func(r *scenarios.Run) {
+		var apps []string
+		for _, a := range r.World.Apps() {
+			apps = append(apps, a.Name)
+		}
+		s.trace = newTrace(r.Bus.Epoch(), apps, publishes)
+		r.Bus.Tap(s.trace.add)
+	}
+}
+
+// Run is the scenario run underneath: its world, dead letters, breakers and sagas.
+func (s *Session) Run() *scenarios.Run { return s.run }
+
+// Scenario is what runs.
+func (s *Session) Scenario() *scenarios.Scenario { return s.run.Scenario }
+
+// Trace is the run's trace and diagram.
+func (s *Session) Trace() *Trace { return s.trace }
+
+// Origin says where a run that is not a fresh run of its scenario came from ("" if it is).
+func (s *Session) Origin() string { return s.origin }
+
+// IsReplay reports whether the session replays a log.
+func (s *Session) IsReplay() bool { return s.run.Scenario.ID == scenarios.ReplayID }
+
+// Step runs one bus event (a delivery or a timer) due before the horizon.
+func (s *Session) Step() bool {
+	s.Pause()
+	return s.run.Step()
+}
+
+// StepAct runs to the next scripted act and what it sets off at that moment.
+func (s *Session) StepAct() bool {
+	s.Pause()
+	return s.run.StepAct()
+}
+
+// RunToEnd runs everything up to the horizon, as fast as it goes.
+func (s *Session) RunToEnd() int {
+	s.Pause()
+	return s.run.RunToEnd()
+}
+
+// Play runs the session against the wall clock at speed (bus.MinSpeed..bus.MaxSpeed, or
+// bus.Instant) until Pause, or until it finishes; it stops at the horizon at every speed,
+// where RunToEnd stops. Playing a finished session does nothing.
+func (s *Session) Play(speed float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.speed = speed
+	if s.rt != nil || s.run.Finished() {
+		return
+	}
+	s.rt = s.run.Bus.StartRealtimeUntil(speed, s.run.End())
+}
+
+// SetSpeed changes the pace, now if playing, else for the next Play.
+func (s *Session) SetSpeed(speed float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.speed = speed
+	if s.rt != nil {
+		s.rt.SetSpeed(speed)
+	}
+}
+
+// Speed is the pace Play runs at.
+func (s *Session) Speed() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.speed
+}
+
+// Pause stops playing; the event running finishes first.
+func (s *Session) Pause() {
+	s.mu.Lock()
+	rt := s.rt
+	s.rt = nil
+	s.mu.Unlock()
+	if rt != nil {
+		rt.Stop()
+	}
+}
+
+// Playing reports whether the session is running against the wall clock.
+func (s *Session) Playing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rt != nil
+}
+
+// Settle stops playing once the run is finished and reports whether it is: the one rule
+// for "this run is over", for every front end. A session is finished when nothing is due
+// before its horizon.
+func (s *Session) Settle() bool {
+	if !s.run.Finished() {
+		return false
+	}
+	s.Pause()
+	return true
+}
+
+// Finished reports whether nothing is left to run before the horizon.
+func (s *Session) Finished() bool { return s.run.Finished() }
+
+// Elapsed is the bus time since the run's start.
+func (s *Session) Elapsed() time.Duration { return s.run.Bus.Elapsed() }
+
+// Checks evaluates the scenario's expected outcomes. They are meaningful once finished.
+func (s *Session) Checks() []scenarios.Check { return s.run.Checks() }
+
+// Post runs fn on the bus loop: at once when paused, between events when playing. Use it
+// for anything that changes state the loop owns (forcing a breaker open).
+func (s *Session) Post(fn func()) {
+	if s.Playing() {
+		s.run.Bus.Post(fn)
+		return
+	}
+	fn()
+}
+
+// State is what a status line says: running, paused or finished, when, how much.
+type State struct {
+	Word     string // "running", "paused" or "finished"
+	Elapsed  time.Duration
+	Messages int
+	Pending  int
+}
+
+// State reads the session's state.
+func (s *Session) State() State {
+	st := State{Word: "paused", Elapsed: s.Elapsed(), Messages: s.trace.Messages(), Pending: s.run.Bus.Pending()}
+	switch {
+	case s.Playing():
+		st.Word = "running"
+	case s.Finished():
+		st.Word = "finished"
+	}
+	return st
+}
+
+// String renders the state as the status line shows it.
+func (st State) String() string {
+	return fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", st.Word, st.Elapsed.Seconds(), st.Messages, st.Pending)
+}
+
+// Close pauses the session and ends its recording, if any, writing the run's outcome.
+func (s *Session) Close() error {
+	s.Pause()
+	return s.StopRecording()
+}
+
+// ErrRecording marks failures of the recording, not of the run.
+var ErrRecording = errors.New("recording")

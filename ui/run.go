@@ -1,0 +1,250 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"mfelab/bus"
+	"mfelab/scenarios"
+	"mfelab/session"
+)
+
+// reset starts a fresh, paused run of the current scenario with the current knobs and seed.
+func (l *lab) reset() {
+	ses, err := session.Start(l.scenario, l.seed, l.set)
+	if err != nil {
+		l.showError("Cannot start the scenario", err)
+		return
+	}
+	l.adopt(ses)
+}
+
+// adopt shows session ses, paused, in place of the current one, which ends (its
+// recording is closed and its memory let go).
+func (l *lab) adopt(ses *session.Session) {
+	l.endSession()
+	l.ses, l.seen = ses, 0
+	ses.SetSpeed(l.speed)
+	l.setRunButton(false)
+	l.log.reset()
+	l.panels.reset(ses.Run().World)
+	l.flow.setModel(ses.Trace().Diagram())
+	l.views.reset(ses.Run())
+	l.refresh()
+}
+
+// endSession stops the current session and closes its recording.
+func (l *lab) endSession() {
+	if l.ses == nil {
+		return
+	}
+	if err := l.ses.Close(); err != nil {
+		l.showError("The last run was not fully recorded", err)
+	}
+	l.ses = nil
+	if l.hist != nil {
+		l.hist.reloadRuns()
+	}
+}
+
+// startRecording records the run the first time it moves, so that runs which are only
+// looked at leave nothing behind. Replays are not recorded again.
+func (l *lab) startRecording() {
+	if l.store == nil || l.ses == nil || l.ses.IsReplay() {
+		return
+	}
+	if _, err := l.ses.Record(l.store); err != nil {
+		l.store.Close()
+		l.store = nil // stop trying: one dialog, not one per step
+		l.showError("History is off for this session", fmt.Errorf("%w; runs go on without being recorded", err))
+		l.hist.reloadRuns()
+	}
+}
+
+// showHistory brings the History tab up to date: the run being recorded is written out
+// first, so a run that has just finished is in the list.
+func (l *lab) showHistory() {
+	if l.ses != nil {
+		if err := l.ses.FlushRecording(); err != nil {
+			l.reportRecordingFailure()
+		}
+	}
+	l.hist.reloadRuns()
+}
+
+// reportRecordingFailure shows, once, why the recording stopped.
+func (l *lab) reportRecordingFailure() {
+	if l.ses == nil {
+		return
+	}
+	if err := l.ses.RecordingFailure(); err != nil {
+		l.showError("Recording stopped", fmt.Errorf("%w\n\nThe run goes on unrecorded; everything recorded before the failure is intact in the history file", err))
+	}
+}
+
+func (l *lab) setRunButton(playing bool) {
+	if playing {
+		l.runBtn.SetText("Pause")
+		l.runBtn.SetIcon(theme.MediaPauseIcon())
+		return
+	}
+	l.runBtn.SetText("Run")
+	l.runBtn.SetIcon(theme.MediaPlayIcon())
+}
+
+func (l *lab) toggleRun() {
+	if l.ses == nil {
+		return
+	}
+	if l.ses.Playing() {
+		l.pause()
+		return
+	}
+	if l.ses.Finished() {
+		return
+	}
+	l.startRecording()
+	l.ses.Play(l.speed)
+	l.setRunButton(true)
+	l.startTicker()
+}
+
+func (l *lab) pause() {
+	if l.ses != nil {
+		l.ses.Pause()
+	}
+	l.setRunButton(false)
+	l.refresh()
+}
+
+// step runs exactly one delivery or timer.
+func (l *lab) step() {
+	l.startRecording()
+	l.ses.Step()
+	l.setRunButton(false)
+	l.refresh()
+}
+
+// stepAct runs to the next scripted act of the scenario.
+func (l *lab) stepAct() {
+	l.startRecording()
+	l.ses.StepAct()
+	l.setRunButton(false)
+	l.refresh()
+}
+
+// runToEnd runs the scenario to its end at once (the screenshot mode).
+func (l *lab) runToEnd() {
+	l.startRecording()
+	l.ses.RunToEnd()
+	l.setRunButton(false)
+	l.refresh()
+}
+
+// startTicker refreshes the view ten times a second while a run goes on.
+func (l *lab) startTicker() {
+	l.tickerOnce.Do(func() {
+		l.stopTicker = make(chan struct{})
+		stop := l.stopTicker
+		go func() {
+			t := time.NewTicker(100 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					fyne.Do(l.tick)
+				}
+			}
+		}()
+	})
+}
+
+func (l *lab) tick() {
+	if l.ses == nil || !l.ses.Playing() {
+		return
+	}
+	ended := l.ses.Settle()
+	l.perf.measure(l, l.refresh)
+	if ended {
+		l.setRunButton(false)
+		l.log.list.ScrollToBottom() // the last rows came in with the end
+	}
+}
+
+// refresh pulls what happened since the last refresh into the widgets.
+func (l *lab) refresh() {
+	ses := l.ses
+	if ses == nil {
+		return
+	}
+	t := ses.Trace()
+	n := t.Len()
+	active := map[string]bool{}
+	for i := l.seen; i < n; i++ {
+		e := t.Event(i)
+		active[e.App] = true
+		l.log.take(i, e)
+	}
+	if n > l.seen {
+		l.log.refresh(ses.Playing())
+		l.flow.update()
+		l.syncSlider()
+	}
+	l.seen = n
+	l.panels.refresh(ses.Run().World, active)
+	st := ses.State()
+	l.statusLbl.SetText(ses.Origin() + st.String() + l.recordingNote())
+	acts, fired := ses.Run().Acts()
+	if fired < len(acts) {
+		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
+	} else {
+		l.actLabel.SetText("All acts have happened.")
+	}
+	l.views.refresh(ses.Run())
+	if st.Word == "finished" {
+		l.checks.SetText(scenarios.FormatChecks(ses.Checks()))
+	} else {
+		l.checks.SetText("Checked when the run ends.")
+	}
+	l.reportRecordingFailure()
+}
+
+// recordingNote says where the run is recorded, or why it is not.
+func (l *lab) recordingNote() string {
+	if l.ses == nil {
+		return ""
+	}
+	if info, on := l.ses.Recording(); on {
+		return " · recording as " + info.ID
+	} else if info.Error != "" {
+		return " · not recorded: " + info.Error
+	}
+	if l.store == nil {
+		return " · not recorded (no history file)"
+	}
+	return ""
+}
+
+// openReplay shows a replay of envs, stepped until k of them have been published, paused.
+func (l *lab) openReplay(envs []*bus.Envelope, k int, origin string) {
+	ses, err := session.Replay(envs, k, origin)
+	if err != nil {
+		l.showError("Cannot replay the log", err)
+		return
+	}
+	l.adopt(ses)
+}
+
+// onLoop runs fn on the bus loop (breaker buttons flip state the loop owns), then shows
+// the result.
+func (l *lab) onLoop(fn func()) {
+	l.ses.Post(fn)
+	if !l.ses.Playing() {
+		l.refresh()
+	}
+}
