@@ -32,6 +32,9 @@
 //     the same bus time: breadth-first, like a queue, not a nested call.
 //   - Subscriptions see messages published after they subscribe, plus any they replay.
 //     Unsubscribing cancels deliveries already scheduled; each shows as skipped.
+//   - When a subscription's context is done, deliveries that begin afterwards are skipped:
+//     the bus checks the context just before each one. Cancelling does not wait; a handler
+//     already past that check sees its context done.
 //
 // # Concurrency
 //

@@ -68,7 +68,8 @@ type Subscription struct {
 
 	active  atomic.Bool
 	wrapped atomic.Pointer[wrappedHandler]
-	stop    func() bool // releases the context watch
+	done    <-chan struct{} // ctx.Done(), nil when ctx cannot be cancelled
+	stop    func() bool     // releases the context watch; set under mu before the trie holds s
 }
 
 type wrappedHandler struct {
@@ -97,9 +98,10 @@ func (s *Subscription) Unsubscribe() {
 	b := s.app.bus
 	b.mu.Lock()
 	b.trie.remove(s)
+	stop := s.stop
 	b.mu.Unlock()
-	if s.stop != nil {
-		s.stop()
+	if stop != nil {
+		stop()
 	}
 }
 
@@ -120,8 +122,9 @@ type subConfig struct {
 // first, each marked Replay.
 func WithReplay(n int) SubOption { return func(c *subConfig) { c.replay = n } }
 
-// WithContext ties the subscription to ctx: it is unsubscribed when ctx is done, and ctx is
-// what the handler receives.
+// WithContext ties the subscription to ctx, which is what the handler receives. When ctx is
+// done the subscription ends: the bus checks ctx just before each delivery and skips those
+// that begin after it is done, while a handler already past that check sees ctx done.
 func WithContext(ctx context.Context) SubOption { return func(c *subConfig) { c.ctx = ctx } }
 
 // Once unsubscribes after the first delivery.
@@ -185,10 +188,20 @@ func (a *App) Subscribe(pattern string, h Handler, opts ...SubOption) (*Subscrip
 		include: cfg.include, exclude: cfg.exclude, accept: cfg.accept, mw: cfg.mw,
 	}
 	s.active.Store(true)
+	var stop func() bool
+	if s.done = cfg.ctx.Done(); s.done != nil {
+		// Watched before s is in the trie, so a delivery never finds s.stop unset. If ctx
+		// ends first, s is ended before the trie takes it and never gets in.
+		stop = context.AfterFunc(cfg.ctx, s.Unsubscribe)
+	}
 
 	b.mu.Lock()
+	s.stop = stop
 	if n := b.trie.countPattern(pattern); n >= b.opts.MaxHandlersPerPattern {
 		b.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
 		err := fmt.Errorf("%w: %q already has %d (limit %d); unsubscribe unused handlers", ErrHandlerLimit, pattern, n, b.opts.MaxHandlersPerPattern)
 		b.reject(a, pattern, err)
 		return nil, err
@@ -206,13 +219,10 @@ func (a *App) Subscribe(pattern string, h Handler, opts ...SubOption) (*Subscrip
 			replayed++
 		}
 	}
-	if !(s.once && replayed > 0) {
+	if !(s.once && replayed > 0) && s.active.Load() {
 		b.trie.insert(s)
 	}
 	b.mu.Unlock()
-	if cfg.ctx.Done() != nil {
-		s.stop = context.AfterFunc(cfg.ctx, s.Unsubscribe)
-	}
 	if replayed > 0 {
 		b.nudge()
 	}
@@ -256,10 +266,17 @@ func (s *Subscription) handlerFor(b *Bus) Handler {
 func (b *Bus) deliver(ev *event) {
 	s := ev.sub
 	if !s.active.Load() {
-		b.stats.skipped.Add(1)
-		b.emit(TraceEvent{Kind: TraceSkipped, At: b.Now(), Env: ev.env, App: s.app.name, Topic: ev.env.Topic,
-			SubscriptionID: s.id, Pattern: s.pattern, Attempt: ev.attempt, Reason: "subscription ended before delivery"})
+		b.skip(ev, "subscription ended before delivery")
 		return
+	}
+	if s.done != nil {
+		select {
+		case <-s.done: // the context watch ends s too, but on another goroutine, later
+			s.Unsubscribe()
+			b.skip(ev, "subscription context done before delivery")
+			return
+		default:
+		}
 	}
 	if s.once {
 		s.active.Store(false)
@@ -292,6 +309,14 @@ func (b *Bus) deliver(ev *event) {
 		}
 		b.fail(d, ev.env, err, "handler")
 	}
+}
+
+// skip records a delivery not made because its subscription ended.
+func (b *Bus) skip(ev *event, reason string) {
+	s := ev.sub
+	b.stats.skipped.Add(1)
+	b.emit(TraceEvent{Kind: TraceSkipped, At: b.Now(), Env: ev.env, App: s.app.name, Topic: ev.env.Topic,
+		SubscriptionID: s.id, Pattern: s.pattern, Attempt: ev.attempt, Reason: reason})
 }
 
 func invoke(h Handler, ctx context.Context, d Delivery) (err error) {
