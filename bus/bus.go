@@ -58,8 +58,16 @@ type Bus struct {
 	// flag under mu rather than a mutex of its own because every run takes mu to fetch
 	// events anyway: claiming the loop then costs no lock of its own. "The loop's" state
 	// below (batch, unflushed) belongs to whoever set it.
-	looping   bool
-	loopFree  sync.Cond
+	looping  bool
+	loopFree sync.Cond
+
+	// inBatch is set while the loop runs a batch of events without holding mu; batchGen
+	// counts the batches that have ended, and batchEnded wakes an Unsubscribe waiting for
+	// the batch in progress to end (see Subscription.Unsubscribe).
+	inBatch    bool
+	batchGen   uint64
+	batchEnded sync.Cond
+
 	now       int64 // bus time in ns since epoch
 	nowPub    atomic.Int64
 	seq       uint64
@@ -116,6 +124,7 @@ func New(opts Options) *Bus {
 		wake:    make(chan struct{}, 1),
 	}
 	b.loopFree.L = &b.mu
+	b.batchEnded.L = &b.mu
 	b.ring.init(opts.RetainMax)
 	b.contracts = newContracts(b, opts.Contracts)
 	return b

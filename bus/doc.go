@@ -32,6 +32,10 @@
 //     the same bus time: breadth-first, like a queue, not a nested call.
 //   - Subscriptions see messages published after they subscribe, plus any they replay.
 //     Unsubscribing cancels deliveries already scheduled; each shows as skipped.
+//   - No delivery starts after Unsubscribe returns. From another goroutine, Unsubscribe
+//     waits until the batch of events the loop is running ends, since it may hold a
+//     delivery to that subscription that has begun; on the loop (a handler ending its own
+//     subscription or another, a timer) it returns at once, as nothing else is running.
 //   - When a subscription's context is done, deliveries that begin afterwards are skipped:
 //     the bus checks the context just before each one. Cancelling does not wait; a handler
 //     already past that check sees its context done.
@@ -42,6 +46,8 @@
 // and timers run on the loop, one at a time, on whichever goroutine drives it (Step or the
 // Realtime driver; the loop lock keeps them apart). Tap functions are called one at a time
 // in event order, often with the bus locked: they must be quick and must not call the bus.
+// Unsubscribe from outside the loop may wait for the handlers running now: do not call it
+// holding a lock they take, or from a goroutine a handler waits for.
 //
 // # Failure
 //

@@ -186,13 +186,26 @@ func (b *Bus) releaseLoop() {
 
 // runUnlocked runs events without holding mu, which handlers need to publish. It takes mu
 // back on the way out, also when an event panics, so the deferred releaseLoop finds it held.
+// Every handler and timer runs under this frame: onLoop looks for it. Caller holds mu.
+//
+//go:noinline
 func (b *Bus) runUnlocked(evs []event) {
+	b.inBatch = true
 	b.mu.Unlock()
-	defer b.mu.Lock()
+	defer b.endBatch()
 	for i := range evs {
 		b.run(&evs[i])
 		evs[i] = event{} // do not pin envelopes from a reused buffer
 	}
+}
+
+// endBatch takes mu back after a batch and wakes any Unsubscribe waiting for it to end.
+// Once mu is taken, every delivery of the next batch sees the subscriptions ended before.
+func (b *Bus) endBatch() {
+	b.mu.Lock()
+	b.inBatch = false
+	b.batchGen++
+	b.batchEnded.Broadcast() // cheap without waiters
 }
 
 // Step runs the next event (one delivery or one timer), moving bus time to it. It reports

@@ -4,9 +4,167 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// yielding is bus-wide middleware that lets other goroutines run before the handler does,
+// as a middleware that logs or takes a lock might; it widens the gap between the bus
+// deciding to deliver and the handler starting.
+func yielding(next Handler) Handler {
+	return func(ctx context.Context, d Delivery) error {
+		runtime.Gosched()
+		return next(ctx, d)
+	}
+}
+
+// churn publishes from 8 goroutines while 4 others subscribe and unsubscribe over and
+// over, for d of wall time, with drive running the loop. It returns how many handlers
+// started after the Unsubscribe of their subscription had returned, and how many
+// deliveries were made in all.
+func churn(t *testing.T, d time.Duration, drive func(b *Bus, stop <-chan struct{})) (late, delivered int64) {
+	t.Helper()
+	b := New(Options{RetainMax: -1})
+	b.Use(yielding)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+	var lateN, deliveredN atomic.Int64
+	for i := range 8 {
+		pub := b.MustRegister(AppConfig{Name: "pub" + string(rune('a'+i))})
+		wg.Go(func() {
+			for !stopped() {
+				if b.Pending() > 256 {
+					runtime.Gosched()
+					continue
+				}
+				if _, err := pub.Publish("churn.tick", i); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 4 {
+		sub := b.MustRegister(AppConfig{Name: "sub" + string(rune('a'+i))})
+		wg.Go(func() {
+			for !stopped() {
+				var returned atomic.Bool
+				var got atomic.Int64
+				s, err := sub.Subscribe("churn.#", func(context.Context, Delivery) error {
+					if returned.Load() {
+						lateN.Add(1)
+					}
+					got.Add(1)
+					deliveredN.Add(1)
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for got.Load() == 0 && !stopped() { // unsubscribe while deliveries flow
+					runtime.Gosched()
+				}
+				s.Unsubscribe()
+				returned.Store(true)
+			}
+		})
+	}
+	driven := make(chan struct{})
+	go func() {
+		defer close(driven)
+		drive(b, stop)
+	}()
+	time.Sleep(d)
+	close(stop)
+	wg.Wait()
+	<-driven
+	return lateN.Load(), deliveredN.Load()
+}
+
+func TestNoHandlerStartsAfterUnsubscribeReturns(t *testing.T) {
+	drivers := []struct {
+		name  string
+		drive func(b *Bus, stop <-chan struct{})
+	}{
+		{"when the loop is run by hand", func(b *Bus, stop <-chan struct{}) {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if b.RunUntilIdle() == 0 {
+					runtime.Gosched()
+				}
+			}
+		}},
+		{"when the real-time driver runs the loop", func(b *Bus, stop <-chan struct{}) {
+			rt := b.StartRealtime(Instant)
+			<-stop
+			rt.Stop()
+		}},
+	}
+	for _, dr := range drivers {
+		t.Run(dr.name, func(t *testing.T) {
+			late, delivered := churn(t, 400*time.Millisecond, dr.drive)
+			if delivered < 100 {
+				t.Fatalf("only %d deliveries: the test did not exercise the bus", delivered)
+			}
+			if late != 0 {
+				t.Fatalf("%d of %d handlers started after Unsubscribe had returned", late, delivered)
+			}
+			if testing.Verbose() {
+				t.Logf("%d deliveries", delivered)
+			}
+		})
+	}
+}
+
+func TestUnsubscribeWaitsForARunningHandlerOfItsSubscription(t *testing.T) {
+	b := New(Options{})
+	a := b.MustRegister(AppConfig{Name: "a"})
+	entered, release := make(chan struct{}), make(chan struct{})
+	s := mustSub(t, a, "t", func(context.Context, Delivery) error {
+		close(entered)
+		<-release
+		return nil
+	})
+	a.Publish("t", 1)
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		b.RunUntilIdle()
+	}()
+	<-entered
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		s.Unsubscribe()
+	}()
+	select {
+	case <-returned:
+		t.Fatal("Unsubscribe returned while a handler of its subscription was still running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	for _, ch := range []chan struct{}{returned, ran} {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Unsubscribe did not return once the handler had finished")
+		}
+	}
+}
 
 func noopHandler(context.Context, Delivery) error { return nil }
 
