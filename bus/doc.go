@@ -53,7 +53,10 @@
 //
 // A handler that returns an error or panics fails only its own delivery: the bus emits a
 // handler-failed trace event, records a DeadLetter (envelope, handler, reason, attempt) and
-// carries on with the other handlers. Publish errors are typed: *TopicError, *PayloadError,
+// carries on with the other handlers. An envelope the subscriber cannot read (a version
+// its Accept cannot be converted to) fails its delivery the same way, without running the
+// handler. Either way the delivered trace event comes first: every failure follows the
+// delivery it refers to. Publish errors are typed: *TopicError, *PayloadError,
 // *ACLError, *RateLimitError, *ContractError; each is also a rejected (or rate-limited) trace
 // event, the bus's diagnostics.
 //

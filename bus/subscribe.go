@@ -345,13 +345,13 @@ func (b *Bus) deliver(ev *event) {
 	}
 	d := Delivery{Envelope: ev.env, Subscriber: s.app.name, SubscriptionID: s.id, Pattern: s.pattern,
 		Attempt: ev.attempt, Replay: ev.replay, sub: s}
+	// From here on the delivery is made: it is counted and traced as delivered before
+	// anything can fail it, so every failure follows the delivery it refers to.
+	var contractErr error
 	if s.accept != "" && ev.env.SchemaVersion != "" && ev.env.SchemaVersion != s.accept {
-		up, err := b.contracts.upcastFor(ev.env, s.accept)
-		if err != nil {
-			b.fail(d, ev.env, err, "contract")
-			return
-		}
-		if up != ev.env {
+		if up, err := b.contracts.upcastFor(ev.env, s.accept); err != nil {
+			contractErr = err // the envelope as published is what was delivered
+		} else if up != ev.env {
 			d.UpcastFrom = ev.env.SchemaVersion
 			d.Envelope = up
 		}
@@ -360,6 +360,10 @@ func (b *Bus) deliver(ev *event) {
 	if b.hasTaps() {
 		b.emit(TraceEvent{Kind: TraceDelivered, At: b.Now(), Env: d.Envelope, App: s.app.name, Topic: d.Topic,
 			SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt, Replay: d.Replay, UpcastFrom: d.UpcastFrom})
+	}
+	if contractErr != nil {
+		b.fail(d, ev.env, contractErr, "contract")
+		return
 	}
 	if err := invoke(s.handlerFor(b), s.ctx, d); err != nil {
 		if re, ok := errors.AsType[*RetryError](err); ok {

@@ -13,8 +13,13 @@ import (
 type TraceKind uint8
 
 // Trace kinds. Every publish attempt ends in exactly one of Published, Rejected or
-// RateLimited; every scheduled delivery in Delivered (then possibly HandlerFailed, and then
-// DeadLettered or RetryScheduled) or Skipped.
+// RateLimited. Every scheduled delivery (each attempt, for retries) ends in Skipped, when
+// its subscription ended first, or in Delivered, possibly followed by HandlerFailed and
+// then DeadLettered or RetryScheduled. Delivered comes before anything that fails the
+// delivery, the handler or the bus preparing the envelope for it (an envelope the
+// subscriber's Accept cannot be converted to fails with a "contract:" reason), so every
+// HandlerFailed, DeadLettered and RetryScheduled follows the Delivered of the same envelope
+// and subscription. Redeliver adds a RetryScheduled after a dead letter's DeadLettered.
 const (
 	TracePublished TraceKind = iota + 1
 	TraceDelivered
