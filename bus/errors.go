@@ -15,7 +15,6 @@ var (
 	ErrUnknownApp     = errors.New("unknown app")
 	ErrDuplicateApp   = errors.New("app already registered")
 	ErrContract       = errors.New("contract violation")
-	ErrClosed         = errors.New("bus closed")
 )
 
 // PayloadError says why a payload could not be published.
