@@ -56,11 +56,6 @@ func CompareSchemas(old, next *Schema) []SchemaChange {
 	return out
 }
 
-// Breaking reports whether any change is breaking.
-func Breaking(changes []SchemaChange) bool {
-	return slices.ContainsFunc(changes, func(c SchemaChange) bool { return c.Breaking })
-}
-
 func compareSchemas(old, next *Schema, path string, out *[]SchemaChange) {
 	add := func(kind string, breaking bool, format string, args ...any) {
 		*out = append(*out, SchemaChange{Path: path, Kind: kind, Breaking: breaking, Detail: fmt.Sprintf(format, args...)})
