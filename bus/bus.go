@@ -126,7 +126,7 @@ func New(opts Options) *Bus {
 	b.loopFree.L = &b.mu
 	b.batchEnded.L = &b.mu
 	b.ring.init(opts.RetainMax)
-	b.contracts = newContracts(b, opts.Contracts)
+	b.contracts = newContracts(opts.Contracts)
 	return b
 }
 

@@ -71,7 +71,7 @@ type Contracts struct {
 	upcasters map[string]map[int]Upcaster // schema name -> from version -> upcaster
 }
 
-func newContracts(_ *Bus, mode ContractMode) *Contracts {
+func newContracts(mode ContractMode) *Contracts {
 	c := &Contracts{schemas: map[string]*Schema{}, upcasters: map[string]map[int]Upcaster{}}
 	c.mode.Store(int32(mode))
 	return c
