@@ -40,49 +40,121 @@ type Knob struct {
 	Samples []string
 }
 
-// Parse checks a value for this knob and returns it normalised.
+// KnobError is a value a knob does not take. It says what the knob wants, with its range.
+type KnobError struct {
+	Knob  string // the knob's name
+	Value string // the value as given
+	Want  string // what the knob takes: "a whole number from 1 to 8", "0s to 2s"
+}
+
+func (e *KnobError) Error() string {
+	return fmt.Sprintf("%s: want %s, got %q", e.Knob, e.Want, e.Value)
+}
+
+// Parse checks a value for this knob and returns it normalised. Surrounding spaces are
+// ignored. An Int knob takes whole-number literals only ("3", "-2"; not "2.0" or "1e4"), a
+// Float knob any finite number, a Duration knob a Go duration. A value it does not take is
+// a *KnobError: one that is not of the knob's kind names the kind and the range, one out of
+// range names the range.
 func (k Knob) Parse(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	bad := func(format string, args ...any) (string, error) {
-		return "", fmt.Errorf("knob %s: %q: %s", k.Name, s, fmt.Sprintf(format, args...))
-	}
+	v := strings.TrimSpace(s)
+	want := func(w string) (string, error) { return "", &KnobError{Knob: k.Name, Value: s, Want: w} }
 	switch k.Kind {
 	case Choice:
-		if !slices.Contains(k.Choices, s) {
-			return bad("want one of %s", strings.Join(k.Choices, ", "))
+		if !slices.Contains(k.Choices, v) {
+			return want("one of " + strings.Join(k.Choices, ", "))
 		}
-		return s, nil
+		return v, nil
 	case Bool:
-		b, err := strconv.ParseBool(s)
+		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return bad("want true or false")
+			return want("true or false")
 		}
 		return strconv.FormatBool(b), nil
-	case Int, Float:
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (k.Kind == Int && v != float64(int64(v))) {
-			return bad("want a%s number", map[bool]string{true: "n integer", false: ""}[k.Kind == Int])
-		}
-		lo, _ := strconv.ParseFloat(k.Min, 64)
-		hi, _ := strconv.ParseFloat(k.Max, 64)
-		if (k.Min != "" && v < lo) || (k.Max != "" && v > hi) {
-			return bad("want %s to %s", k.Min, k.Max)
-		}
-		return strconv.FormatFloat(v, 'f', -1, 64), nil
-	case Duration:
-		d, err := time.ParseDuration(s)
+	case Int:
+		n, err := parseInt(v)
 		if err != nil {
-			return bad("want a duration such as 250ms or 2s")
+			return want(withBounds("a whole number", k.Min, k.Max))
 		}
-		lo, _ := time.ParseDuration(k.Min)
-		hi, _ := time.ParseDuration(k.Max)
+		lo, hi, err := declaredBounds(k, parseInt)
+		if err != nil {
+			return "", err
+		}
+		if (k.Min != "" && n < lo) || (k.Max != "" && n > hi) {
+			return want(bounds(k.Min, k.Max))
+		}
+		return strconv.FormatInt(n, 10), nil
+	case Float:
+		f, err := parseFloat(v)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return want(withBounds("a number", k.Min, k.Max))
+		}
+		lo, hi, err := declaredBounds(k, parseFloat)
+		if err != nil {
+			return "", err
+		}
+		if (k.Min != "" && f < lo) || (k.Max != "" && f > hi) {
+			return want(bounds(k.Min, k.Max))
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
+	case Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return want(withBounds("a duration", k.Min, k.Max) + " (such as 250ms or 2s)")
+		}
+		lo, hi, err := declaredBounds(k, time.ParseDuration)
+		if err != nil {
+			return "", err
+		}
 		if (k.Min != "" && d < lo) || (k.Max != "" && d > hi) {
-			return bad("want %s to %s", k.Min, k.Max)
+			return want(bounds(k.Min, k.Max))
 		}
 		return d.String(), nil
 	}
-	return bad("unknown knob kind %q", k.Kind)
+	return "", fmt.Errorf("knob %s: unknown knob kind %q", k.Name, k.Kind)
 }
+
+// withBounds names a kind of value with the knob's range: "a whole number from 1 to 8".
+func withBounds(kind, lo, hi string) string {
+	switch {
+	case lo != "" && hi != "":
+		return kind + " from " + lo + " to " + hi
+	case lo != "":
+		return kind + " from " + lo
+	case hi != "":
+		return kind + " up to " + hi
+	}
+	return kind
+}
+
+// bounds names the knob's range alone, for a value of the right kind outside it: "1 to 8".
+func bounds(lo, hi string) string {
+	switch {
+	case lo != "" && hi != "":
+		return lo + " to " + hi
+	case lo != "":
+		return "at least " + lo
+	}
+	return "at most " + hi
+}
+
+// declaredBounds parses the knob's Min and Max, either of which may be empty, with parse.
+func declaredBounds[T any](k Knob, parse func(string) (T, error)) (lo, hi T, err error) {
+	if k.Min != "" {
+		if lo, err = parse(k.Min); err != nil {
+			return lo, hi, fmt.Errorf("knob %s: its minimum %q: %w", k.Name, k.Min, err)
+		}
+	}
+	if k.Max != "" {
+		if hi, err = parse(k.Max); err != nil {
+			return lo, hi, fmt.Errorf("knob %s: its maximum %q: %w", k.Name, k.Max, err)
+		}
+	}
+	return lo, hi, nil
+}
+
+func parseInt(s string) (int64, error)     { return strconv.ParseInt(s, 10, 64) }
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
 
 // Range describes the allowed values, for help text and error messages.
 func (k Knob) Range() string {
@@ -114,7 +186,7 @@ func (v Values) Str(name string) string { return v[name] }
 func (v Values) Bool(name string) bool { b, _ := strconv.ParseBool(v[name]); return b }
 
 // Int returns an Int knob's value.
-func (v Values) Int(name string) int { f, _ := strconv.ParseFloat(v[name], 64); return int(f) }
+func (v Values) Int(name string) int { n, _ := strconv.Atoi(v[name]); return n }
 
 // Float returns a Float knob's value.
 func (v Values) Float(name string) float64 { f, _ := strconv.ParseFloat(v[name], 64); return f }
