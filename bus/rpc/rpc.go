@@ -289,10 +289,15 @@ func (c *Client) Stats() Stats {
 // Close stops listening for replies; calls in flight end with their timeout.
 func (c *Client) Close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	subs := make([]*bus.Subscription, 0, len(c.subs))
 	for t, s := range c.subs {
-		s.Unsubscribe()
+		subs = append(subs, s)
 		delete(c.subs, t)
+	}
+	c.mu.Unlock()
+	// Unsubscribe waits for a running delivery, whose handler may need c.mu: not under it.
+	for _, s := range subs {
+		s.Unsubscribe()
 	}
 }
 

@@ -135,9 +135,14 @@ func (s *Server) Stats() (handled, failed uint64) {
 // Close unregisters every method.
 func (s *Server) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	subs := make([]*bus.Subscription, 0, len(s.methods))
 	for m, sub := range s.methods {
-		sub.Unsubscribe()
+		subs = append(subs, sub)
 		delete(s.methods, m)
+	}
+	s.mu.Unlock()
+	// Unsubscribe waits for a running delivery, whose handler may need s.mu: not under it.
+	for _, sub := range subs {
+		sub.Unsubscribe()
 	}
 }
