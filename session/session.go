@@ -21,6 +21,7 @@ import (
 type Session struct {
 	run    *scenarios.Run
 	trace  *Trace
+	untap  func() // detaches the trace from the bus
 	origin string
 
 	mu    sync.Mutex // guards rt, speed and the recording fields
@@ -67,7 +68,7 @@ func (s *Session) observe(publishes bool) func(*scenarios.Run) {
 			apps = append(apps, a.Name)
 		}
 		s.trace = newTrace(r.Bus.Epoch(), apps, publishes)
-		r.Bus.Tap(s.trace.add)
+		s.untap = r.Bus.Tap(s.trace.add)
 	}
 }
 
@@ -207,10 +208,14 @@ func (st State) String() string {
 	return fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", st.Word, st.Elapsed.Seconds(), st.Messages, st.Pending)
 }
 
-// Close pauses the session and ends its recording, if any, writing the run's outcome.
+// Close pauses the session, ends its recording, if any, writing the run's outcome, and
+// detaches the trace from the bus, so that a window still holding on to the run's
+// widgets for a while does not keep its whole trace alive. The trace stays readable.
 func (s *Session) Close() error {
 	s.Pause()
-	return s.StopRecording()
+	err := s.StopRecording()
+	s.untap()
+	return err
 }
 
 // ErrRecording marks failures of the recording, not of the run.
