@@ -28,7 +28,23 @@
 // # Opening
 //
 // A file held by another process fails within Options.OpenTimeout (1 s by default) with an
-// error naming the file. A file bbolt cannot read is renamed aside to
-// "<name>.corrupt-<time>" and a fresh store is created; Store.Recovered says so. Nothing is
-// overwritten or deleted silently.
+// error naming the file (ErrLocked).
+//
+// A file that already holds data is opened read-only and checked before anything is
+// written to it: bbolt must accept it (a bbolt file of this version, with a valid meta
+// page), it must be as long as its pages say, and the buckets of every namespace must open
+// and their first and last keys be readable. bbolt trusts the file it reads and panics,
+// or faults reading past the end of its memory map, on many kinds of damage; Open turns
+// all of that into a *CorruptError (wrapping ErrCorrupt and the cause), never a crash.
+// So a file cut short (a copy that stopped, a full disk) is treated as damaged as soon as
+// a byte its pages need is missing, however much is left; a file cut only in the unused
+// space after its last page is whole, and opens as it is.
+//
+// A damaged file is renamed aside to "<name>.corrupt-<time>", and a fresh store is created
+// in its place; Store.Recovered is the new name of the old file and Store.Recovery the
+// *CorruptError saying which file, where it went and why, so a front end can name both.
+// The old file keeps its bytes. Nothing is overwritten or deleted silently.
+//
+// Damage inside a page the check does not read (deep inside a large bucket) is not found
+// on opening: bbolt may still panic when a query reaches that page.
 package history

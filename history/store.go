@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,6 +75,9 @@ type Store struct {
 	// Recovered is the path the previous, unreadable file was moved to when Open had to
 	// start afresh; empty otherwise.
 	Recovered string
+	// Recovery says, when Recovered is set, which file could not be read, where it went
+	// and why.
+	Recovery *CorruptError
 
 	queue   chan writeReq
 	stop    chan struct{}
@@ -122,6 +128,11 @@ func DefaultPath() (string, error) {
 }
 
 // Open opens (or creates) the store at path.
+//
+// A file bbolt cannot use (not a bbolt file, cut short, damaged, or of another bbolt
+// version) is moved aside and a fresh file is started in its place: Store.Recovered and
+// Store.Recovery say where it went and why. Should that fail too, the error wraps the
+// *CorruptError naming the file.
 func Open(path string, opts Options) (*Store, error) {
 	opts = withDefaults(opts)
 	if !namespacePattern.MatchString(opts.Namespace) {
@@ -131,51 +142,171 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("history: create the directory for %s: %w", path, err)
 	}
 	s := &Store{path: path, opts: opts, ns: []byte(opts.Namespace), log: opts.Logger}
-	db, err := openBolt(path, opts.OpenTimeout)
-	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("%w: %s is held by another process (is another mfelab running?); close it, or choose another file with -history or %s", ErrLocked, path, EnvPath)
-		}
-		if !isCorruption(err) {
-			return nil, fmt.Errorf("history: open %s: %w", path, err)
-		}
+	db, err := openFile(path, opts)
+	var damage *CorruptError
+	if errors.As(err, &damage) {
 		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
 		if rerr := os.Rename(path, aside); rerr != nil {
-			return nil, fmt.Errorf("history: %s is unreadable (%v) and could not be moved aside: %w", path, err, rerr)
+			return nil, fmt.Errorf("%w; it could not be moved aside: %w; move or delete it, or choose another file", damage, rerr)
 		}
-		s.Recovered = aside
-		s.log.Warn("history file was unreadable; moved aside and started a new one", "file", path, "moved-to", aside, "error", err)
-		if db, err = openBolt(path, opts.OpenTimeout); err != nil {
-			return nil, fmt.Errorf("history: create a fresh %s: %w", path, err)
+		damage.Aside = aside
+		s.Recovered, s.Recovery = aside, damage
+		s.log.Warn("history file was unreadable; moved aside and started a new one", "file", path, "moved-to", aside, "error", damage.Err)
+		if db, err = openFile(path, opts); err != nil {
+			return nil, fmt.Errorf("history: start a fresh %s after moving the unreadable one to %s: %w", path, aside, err)
 		}
 	}
-	s.db = db
-	if err := s.prepare(); err != nil {
-		db.Close()
+	if err != nil {
 		return nil, err
 	}
+	s.db = db
 	s.start()
 	return s, nil
 }
 
+// ErrCorrupt is wrapped by every *CorruptError.
+var ErrCorrupt = errors.New("history file is damaged or is not a history file")
+
+// CorruptError says that a file could not be used as a history file, and where it went.
+// It wraps ErrCorrupt and what bbolt or the check on opening found.
+type CorruptError struct {
+	// Path is the file that was asked for.
+	Path string
+	// Aside is where the file was moved; empty when it was left in place.
+	Aside string
+	// Err is what was wrong with it.
+	Err error
+}
+
+func (e *CorruptError) Error() string {
+	if e.Aside != "" {
+		return fmt.Sprintf("history file %s could not be read (%v); it was moved to %s", e.Path, e.Err, e.Aside)
+	}
+	return fmt.Sprintf("history file %s is damaged or is not a history file: %v", e.Path, e.Err)
+}
+
+// Unwrap makes errors.Is match both ErrCorrupt and the cause.
+func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// errCutShort is the cause of a CorruptError for a file shorter than its own pages say.
+var errCutShort = errors.New("the file was cut short")
+
+// openFile opens path for writing and prepares the namespace. A file that already holds
+// data is first opened read-only and checked, so that a damaged one is found before
+// bbolt writes to it; whatever way bbolt fails on it comes back as a *CorruptError.
+func openFile(path string, opts Options) (*bolt.DB, error) {
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		db, err := openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout, ReadOnly: true}, probe)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.Close(); err != nil {
+			return nil, fmt.Errorf("history: close %s after checking it: %w", path, err)
+		}
+	}
+	return openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout}, func(db *bolt.DB, _ int64) error {
+		return createNamespace(db, []byte(opts.Namespace))
+	})
+}
+
+// openGuarded opens path with bbolt and runs check on it. bbolt trusts the file: on a
+// damaged one it can panic, or fault reading its memory map past the end of a file that
+// was cut short. Both become a *CorruptError here, as do the errors bbolt returns for a
+// file it cannot read, so a damaged file never stops the program. Nothing stays open
+// after a failure.
+func openGuarded(path string, bo *bolt.Options, check func(db *bolt.DB, size int64) error) (db *bolt.DB, err error) {
+	var file *os.File
+	bo.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		f, err := os.OpenFile(name, flag, perm)
+		file = f
+		return f, err
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			// bbolt may have stopped midway with its own locks held, so closing the DB
+			// could block: close the file, which releases the lock on it. Its memory map
+			// stays until the program exits.
+			if file != nil {
+				file.Close()
+			}
+			db, err = nil, &CorruptError{Path: path, Err: fmt.Errorf("bbolt failed reading it: %v", r)}
+		}
+	}()
+	if db, err = bolt.Open(path, 0o600, bo); err != nil {
+		return nil, openError(path, err)
+	}
+	var size int64
+	if info, err := file.Stat(); err == nil {
+		size = info.Size()
+	}
+	if err := check(db, size); err != nil {
+		db.Close()
+		return nil, openError(path, err)
+	}
+	return db, nil
+}
+
+// openError tells what went wrong opening a file: it is held by another process, or out
+// of reach (a missing directory, a permission, a system limit: moving the file aside
+// would not help), or else it is not usable as a history file.
+func openError(path string, err error) error {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	var damage *CorruptError
+	switch {
+	case errors.As(err, &damage):
+		return err
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w: %s is held by another process (is another mfelab running?); close it, or choose another file with -history or %s", ErrLocked, path, EnvPath)
+	case errors.As(err, &pathErr), errors.As(err, &errno):
+		return fmt.Errorf("history: open %s: %w", path, err)
+	}
+	return &CorruptError{Path: path, Err: err}
+}
+
+// probe checks, in one read transaction, what bbolt does not check before it trusts a
+// file: that the file is as long as its pages say (a file cut short is not, and bbolt
+// would read past its end), and that the buckets of every namespace open and their first
+// and last keys can be read.
+func probe(db *bolt.DB, size int64) error {
+	return db.View(func(tx *bolt.Tx) error {
+		if used := tx.Size(); used > size {
+			return fmt.Errorf("%w: it is %d bytes long, but its pages reach byte %d", errCutShort, size, used)
+		}
+		return tx.ForEach(func(_ []byte, ns *bolt.Bucket) error {
+			return ns.ForEachBucket(func(name []byte) error {
+				c := ns.Bucket(name).Cursor()
+				c.First()
+				c.Last()
+				return nil
+			})
+		})
+	})
+}
+
 // prepare creates the namespace's buckets.
 func (s *Store) prepare() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		ns, err := tx.CreateBucketIfNotExists(s.ns)
+	if err := createNamespace(s.db, s.ns); err != nil {
+		return fmt.Errorf("history: prepare namespace %q in %s: %w", s.opts.Namespace, s.path, err)
+	}
+	return nil
+}
+
+// createNamespace creates those buckets of namespace ns that do not exist yet.
+func createNamespace(db *bolt.DB, ns []byte) error {
+	return db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(ns)
 		if err != nil {
 			return err
 		}
 		for _, name := range allSub {
-			if _, err := ns.CreateBucketIfNotExists(name); err != nil {
+			if _, err := b.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("history: prepare namespace %q in %s: %w", s.opts.Namespace, s.path, err)
-	}
-	return nil
 }
 
 // start runs the writer and, if asked for, the background GC.
@@ -209,23 +340,6 @@ func withDefaults(o Options) Options {
 		o.Logger = slog.Default()
 	}
 	return o
-}
-
-// openBolt opens the file, turning a panic inside bbolt on a damaged file into an error.
-func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			db, err = nil, fmt.Errorf("%w: bbolt panicked reading it: %v", berrors.ErrInvalid, r)
-		}
-	}()
-	return bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
-}
-
-// isCorruption tells errors that mean "this is not a readable bbolt file" from others
-// (permissions, a missing directory) that moving the file aside would not fix.
-func isCorruption(err error) bool {
-	return errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) ||
-		errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrInvalidMapping)
 }
 
 // Path is the store's file.
