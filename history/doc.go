@@ -40,7 +40,9 @@
 // a byte its pages need is missing, however much is left; a file cut only in the unused
 // space after its last page is whole, and opens as it is.
 //
-// A damaged file is renamed aside to "<name>.corrupt-<time>", and a fresh store is created
+// A damaged file is renamed aside to "<name>.corrupt-<time>" (UTC, to the second; with
+// "-2", "-3"... appended if that name is taken: an existing file is never replaced, so two
+// damaged files moved aside in one second both stay), and a fresh store is created
 // in its place; Store.Recovered is the new name of the old file and Store.Recovery the
 // *CorruptError saying which file, where it went and why, so a front end can name both.
 // The old file keeps its bytes. Nothing is overwritten or deleted silently.

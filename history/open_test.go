@@ -3,11 +3,14 @@ package history
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -176,6 +179,82 @@ func TestAFileWithADamagedPageIsMovedAside(t *testing.T) {
 				t.Fatalf("the damaged file was not kept byte for byte at %s: %v", s.Recovered, err)
 			}
 			checkFresh(t, s)
+		})
+	}
+}
+
+func TestDamagedFilesMovedAsideInTheSameSecondAllSurvive(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	kept := map[string][]byte{} // aside path -> the bytes moved there
+	stamps := map[string]int{}  // the time part of the aside names, and how often it came
+	collided := false
+	for i := 0; i < 100 && !collided; i++ {
+		garbage := bytes.Repeat(fmt.Appendf(nil, "damaged file number %d ", i), 500)
+		if err := os.WriteFile(path, garbage, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		aside := s.Recovered
+		s.Close()
+		if _, dup := kept[aside]; dup || aside == "" {
+			t.Fatalf("damaged file %d was moved to %q, a name already used", i, aside)
+		}
+		kept[aside] = garbage
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(aside, path+".corrupt-"), "-")
+		stamps[stamp]++
+		collided = stamps[stamp] > 1
+	}
+	if !collided {
+		t.Fatal("no two files were moved aside within the same second")
+	}
+	for aside, want := range kept {
+		if got, err := os.ReadFile(aside); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s does not hold the file moved there (%v)", aside, err)
+		}
+	}
+}
+
+func TestMoveAsideNeverReplacesAFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.db")
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	taken := path + ".corrupt-20260102T030405Z"
+	for _, c := range []struct {
+		name     string
+		existing []string
+		want     string
+	}{
+		{"a free name is used as it is", nil, taken},
+		{"a taken name gets a counter", []string{taken}, taken + "-2"},
+		{"the counter goes on past taken names", []string{taken, taken + "-2", taken + "-3"}, taken + "-4"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+			for _, name := range c.existing {
+				os.WriteFile(name, []byte("earlier "+name), 0o600)
+			}
+			os.WriteFile(path, []byte("damaged"), 0o600)
+			got, err := moveAside(path, at)
+			if err != nil || got != c.want {
+				t.Fatalf("moved to %q (%v), want %q", got, err, c.want)
+			}
+			if data, _ := os.ReadFile(got); string(data) != "damaged" {
+				t.Fatalf("%s holds %q", got, data)
+			}
+			for _, name := range c.existing {
+				if data, _ := os.ReadFile(name); string(data) != "earlier "+name {
+					t.Fatalf("%s was replaced: it holds %q", name, data)
+				}
+			}
+			if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("%s is still there: %v", path, err)
+			}
 		})
 	}
 }

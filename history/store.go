@@ -145,8 +145,8 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := openFile(path, opts)
 	var damage *CorruptError
 	if errors.As(err, &damage) {
-		aside := fmt.Sprintf("%s.corrupt-%s", path, time.Now().UTC().Format("20060102T150405Z"))
-		if rerr := os.Rename(path, aside); rerr != nil {
+		aside, rerr := moveAside(path, time.Now())
+		if rerr != nil {
 			return nil, fmt.Errorf("%w; it could not be moved aside: %w; move or delete it, or choose another file", damage, rerr)
 		}
 		damage.Aside = aside
@@ -187,6 +187,48 @@ func (e *CorruptError) Error() string {
 
 // Unwrap makes errors.Is match both ErrCorrupt and the cause.
 func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// moveAside renames path to "<path>.corrupt-<time>", or to that name with "-2", "-3"...
+// appended when it is taken (two files moved aside in one second): it never replaces a
+// file. A hard link claims the new name only if it is free; on a file system without
+// hard links, a file created with O_EXCL claims it and the rename replaces only that.
+func moveAside(path string, now time.Time) (string, error) {
+	base := fmt.Sprintf("%s.corrupt-%s", path, now.UTC().Format("20060102T150405Z"))
+	for n := 1; n <= maxAside; n++ {
+		aside := base
+		if n > 1 {
+			aside = fmt.Sprintf("%s-%d", base, n)
+		}
+		err := os.Link(path, aside)
+		if err == nil {
+			if err := os.Remove(path); err != nil {
+				os.Remove(aside)
+				return "", err
+			}
+			return aside, nil
+		}
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		f, err := os.OpenFile(aside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		f.Close()
+		if err := os.Rename(path, aside); err != nil {
+			os.Remove(aside)
+			return "", err
+		}
+		return aside, nil
+	}
+	return "", fmt.Errorf("%s and %d more names like it are taken; move some of them away", base, maxAside-1)
+}
+
+// maxAside bounds the names moveAside tries for one second.
+const maxAside = 1000
 
 // errCutShort is the cause of a CorruptError for a file shorter than its own pages say.
 var errCutShort = errors.New("the file was cut short")
