@@ -237,7 +237,11 @@ var errCutShort = errors.New("the file was cut short")
 // data is first opened read-only and checked, so that a damaged one is found before
 // bbolt writes to it; whatever way bbolt fails on it comes back as a *CorruptError.
 func openFile(path string, opts Options) (*bolt.DB, error) {
-	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+	info, err := os.Stat(path)
+	if err == nil && info.IsDir() {
+		return nil, errIsDir(path)
+	}
+	if err == nil && info.Size() > 0 {
 		db, err := openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout, ReadOnly: true}, probe)
 		if err != nil {
 			return nil, err
@@ -249,6 +253,11 @@ func openFile(path string, opts Options) (*bolt.DB, error) {
 	return openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout}, func(db *bolt.DB, _ int64) error {
 		return createNamespace(db, []byte(opts.Namespace))
 	})
+}
+
+// errIsDir is the error for a path that names a directory.
+func errIsDir(path string) error {
+	return fmt.Errorf("history: %w; choose a file, not a directory", &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR})
 }
 
 // openGuarded opens path with bbolt and runs check on it. bbolt trusts the file: on a
@@ -301,7 +310,9 @@ func openError(path string, err error) error {
 		return err
 	case errors.Is(err, berrors.ErrTimeout):
 		return fmt.Errorf("%w: %s is held by another process (is another mfelab running?); close it, or choose another file with -history or %s", ErrLocked, path, EnvPath)
-	case errors.As(err, &pathErr), errors.As(err, &errno):
+	case errors.As(err, &pathErr):
+		return fmt.Errorf("history: %w", err) // it names the file
+	case errors.As(err, &errno):
 		return fmt.Errorf("history: open %s: %w", path, err)
 	}
 	return &CorruptError{Path: path, Err: err}
