@@ -49,4 +49,15 @@
 //
 // Damage inside a page the check does not read (deep inside a large bucket) is not found
 // on opening: bbolt may still panic when a query reaches that page.
+//
+// # Read-only
+//
+// Options.ReadOnly is for tasks that only read, such as an export: they must change
+// nothing. The file is opened read-only by the operating system, with a shared lock
+// (several readers at once, but not while a writer holds it: that waits OpenTimeout and
+// fails with ErrLocked). A missing file is an error (ErrNoFile, "no history file at
+// PATH"), never created, nor is its directory. A damaged file gets the same check as
+// above, but it is an error (a *CorruptError whose Aside is empty) and the file stays
+// where and as it is. A namespace the file lacks is an error (ErrNoNamespace), since it
+// cannot be created. Writes are refused with ErrReadOnly.
 package history

@@ -51,6 +51,14 @@ type Options struct {
 	OpenTimeout time.Duration
 	// Logger receives recoveries and background GC failures (default slog.Default()).
 	Logger *slog.Logger
+	// ReadOnly opens an existing file to read it and nothing else, for exports and
+	// inspection: with a shared lock (other read-only opens may hold it too, a writer may
+	// not), without creating the file, its directory or the namespace, and without ever
+	// moving a damaged file aside (that is an error naming the file). Append, PutState,
+	// ImportInto and GC return ErrReadOnly; Append waits for that answer, as if Durable.
+	// Attach is accepted, but every record it makes is refused and logged. A namespace
+	// the file lacks is an error (ErrNoNamespace), not an empty history.
+	ReadOnly bool
 }
 
 var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -60,6 +68,16 @@ var ErrLocked = errors.New("history file is in use by another process")
 
 // ErrClosed is returned by operations on a closed store.
 var ErrClosed = errors.New("history store is closed")
+
+// ErrReadOnly is returned by writes to a store opened with Options.ReadOnly. It is bbolt's
+// own error, so a write that reaches the file (GC) reports it too.
+var ErrReadOnly = berrors.ErrDatabaseReadOnly
+
+// ErrNoFile means a read-only open found no file at the path.
+var ErrNoFile = errors.New("no history file")
+
+// ErrNoNamespace means a read-only open found no such namespace in the file.
+var ErrNoNamespace = errors.New("no such history namespace")
 
 // Store is an open history file, bound to one namespace.
 type Store struct {
@@ -138,6 +156,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if !namespacePattern.MatchString(opts.Namespace) {
 		return nil, fmt.Errorf("history namespace %q: use 1-64 of A-Z a-z 0-9 . _ -", opts.Namespace)
 	}
+	if opts.ReadOnly {
+		return openReadOnly(path, opts)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("history: create the directory for %s: %w", path, err)
 	}
@@ -164,6 +185,52 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// openReadOnly is Open for Options.ReadOnly: it changes nothing, on disk or in the file.
+func openReadOnly(path string, opts Options) (*Store, error) {
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("history: %w at %s", ErrNoFile, path)
+	case err != nil:
+		return nil, fmt.Errorf("history: %w", err)
+	case info.IsDir():
+		return nil, errIsDir(path)
+	case info.Size() == 0:
+		return nil, fmt.Errorf("history: %w: %q in %s, which is empty", ErrNoNamespace, opts.Namespace, path)
+	}
+	ns := []byte(opts.Namespace)
+	db, err := openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout, ReadOnly: true}, func(db *bolt.DB, size int64) error {
+		if err := probe(db, size); err != nil {
+			return err
+		}
+		return findNamespace(db, path, ns)
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts.Durable = true // so that Append waits for, and returns, the refusal
+	s := &Store{db: db, path: path, opts: opts, ns: ns, log: opts.Logger}
+	s.start()
+	return s, nil
+}
+
+// findNamespace checks that the file holds namespace ns with all its buckets, which a
+// read-only store cannot create.
+func findNamespace(db *bolt.DB, path string, ns []byte) error {
+	return db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(ns)
+		if b == nil {
+			return fmt.Errorf("history: %w: %q in %s", ErrNoNamespace, ns, path)
+		}
+		for _, name := range allSub {
+			if b.Bucket(name) == nil {
+				return fmt.Errorf("history: %w: %q in %s lacks its %s bucket; open the file once for writing to add it", ErrNoNamespace, ns, path, name)
+			}
+		}
+		return nil
+	})
+}
+
 // ErrCorrupt is wrapped by every *CorruptError.
 var ErrCorrupt = errors.New("history file is damaged or is not a history file")
 
@@ -182,7 +249,7 @@ func (e *CorruptError) Error() string {
 	if e.Aside != "" {
 		return fmt.Sprintf("history file %s could not be read (%v); it was moved to %s", e.Path, e.Err, e.Aside)
 	}
-	return fmt.Sprintf("history file %s is damaged or is not a history file: %v", e.Path, e.Err)
+	return fmt.Sprintf("history file %s is damaged or is not a history file (%v); it was left as it is", e.Path, e.Err)
 }
 
 // Unwrap makes errors.Is match both ErrCorrupt and the cause.
@@ -306,7 +373,7 @@ func openError(path string, err error) error {
 	var errno syscall.Errno
 	var damage *CorruptError
 	switch {
-	case errors.As(err, &damage):
+	case errors.As(err, &damage), errors.Is(err, ErrNoNamespace):
 		return err
 	case errors.Is(err, berrors.ErrTimeout):
 		return fmt.Errorf("%w: %s is held by another process (is another mfelab running?); close it, or choose another file with -history or %s", ErrLocked, path, EnvPath)
@@ -338,8 +405,11 @@ func probe(db *bolt.DB, size int64) error {
 	})
 }
 
-// prepare creates the namespace's buckets.
+// prepare creates the namespace's buckets, or for a read-only store checks they exist.
 func (s *Store) prepare() error {
+	if s.opts.ReadOnly {
+		return findNamespace(s.db, s.path, s.ns)
+	}
 	if err := createNamespace(s.db, s.ns); err != nil {
 		return fmt.Errorf("history: prepare namespace %q in %s: %w", s.opts.Namespace, s.path, err)
 	}
@@ -367,9 +437,45 @@ func (s *Store) start() {
 	s.queue = make(chan writeReq, s.opts.QueueSize)
 	s.stop = make(chan struct{})
 	s.done = make(chan struct{})
+	if s.opts.ReadOnly {
+		go s.refuse()
+		return
+	}
 	go s.writer()
 	if s.opts.GCInterval > 0 {
 		go s.gcLoop()
+	}
+}
+
+// refuse stands in for the writer of a read-only store: it answers every write with
+// ErrReadOnly, and a flush, having nothing to write, with nil.
+func (s *Store) refuse() {
+	defer close(s.done)
+	refused := fmt.Errorf("history: %s was opened read-only: %w", s.path, ErrReadOnly)
+	answer := func(r writeReq) {
+		if r.done == nil {
+			return
+		}
+		if r.flush {
+			r.done <- nil
+		} else {
+			r.done <- refused
+		}
+	}
+	for {
+		select {
+		case r := <-s.queue:
+			answer(r)
+		case <-s.stop:
+			for {
+				select {
+				case r := <-s.queue:
+					answer(r)
+				default:
+					return
+				}
+			}
+		}
 	}
 }
 
