@@ -25,6 +25,15 @@
 //   - Durable mode: Append returns only after the transaction holding the message has
 //     committed. A crash loses nothing that Append reported as stored.
 //
+// # Import
+//
+// ReadFrom, ReadFile, ReadBytes and Import read an export (NDJSON, or a CloudEvents batch:
+// a JSON array) as a stream, one line or array element at a time, so memory holds at most
+// one line of up to 16 MiB besides the good envelopes. Each bad line, an over-long one
+// included, is reported by its number and skipped, and the lines after it are read; a bad
+// element of a batch is reported by the line it starts on. Only a batch whose array is
+// broken (a missing comma, a file cut short) stops there, saying so.
+//
 // # Opening
 //
 // A file held by another process fails within Options.OpenTimeout (1 s by default) with an

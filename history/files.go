@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"syscall"
 
 	"mfelab/bus"
 )
@@ -38,24 +40,45 @@ func ExportTrace(path string, f Format, events []bus.TraceEvent) (int, error) {
 	})
 }
 
-// ReadFile imports an exported log from path, telling NDJSON from a CloudEvents batch by
-// its first character. It fails when the file cannot be read or not one line of it is a
-// message; otherwise the bad lines are in the result's Errors.
+// ReadFile imports an exported log from path, as ReadFrom does.
 func ReadFile(path string) (ImportResult, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return ImportResult{}, err
 	}
-	return ReadBytes(path, data)
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return ImportResult{}, fmt.Errorf("%w; choose an exported log", &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR})
+	}
+	return ReadFrom(path, f)
 }
 
-// ReadBytes is ReadFile for data already read; name is used in errors.
+// ReadBytes is ReadFrom for data already read; name is used in errors.
 func ReadBytes(name string, data []byte) (ImportResult, error) {
+	return ReadFrom(name, bytes.NewReader(data))
+}
+
+// ReadFrom imports an exported log from r, telling NDJSON from a CloudEvents batch by its
+// first byte that is not white space: a batch starts with '['. It reads r as a stream, holding one line or element at a time
+// besides the good envelopes, so the file dialog's reader or a large file need not fit in
+// memory. It fails when r cannot be read or not one line of it is a message; otherwise the
+// bad lines are in the result's Errors. name is used in errors.
+func ReadFrom(name string, r io.Reader) (ImportResult, error) {
+	in := newInput(r)
 	f := NDJSON
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '[' {
+	if err := in.skipSpace(); err != nil && err != io.EOF {
+		return ImportResult{}, fmt.Errorf("%s: import: read line %d: %w", name, in.line, err)
+	}
+	if c, err := in.br.Peek(1); err == nil && c[0] == '[' {
 		f = CloudEvents
 	}
-	res, err := Import(bytes.NewReader(data), f)
+	var res ImportResult
+	var err error
+	if f == CloudEvents {
+		res, err = in.cloudEvents()
+	} else {
+		res, err = in.ndjson()
+	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", name, err)
 	}

@@ -31,47 +31,116 @@ type ImportResult struct {
 	Errors    []LineError
 }
 
-// maxLine bounds one NDJSON line (16 MiB), so a file without newlines cannot exhaust memory.
+// maxLine bounds one NDJSON line or one element of a CloudEvents batch (16 MiB). A longer
+// one is reported and skipped, never held in memory whole, and what follows it is read.
 const maxLine = 16 << 20
 
-// Import reads an export in f (NDJSON or CloudEvents); err is set only when the file
-// itself cannot be read.
+// Import reads an export in f (NDJSON or CloudEvents) as a stream: memory holds one line
+// (or element) at a time, besides the good envelopes. err is set only when r itself
+// cannot be read.
 func Import(r io.Reader, f Format) (ImportResult, error) {
 	switch f {
 	case NDJSON:
-		return importNDJSON(r)
+		return newInput(r).ndjson()
 	case CloudEvents:
-		return importCloudEvents(r)
+		return newInput(r).cloudEvents()
 	}
 	return ImportResult{}, fmt.Errorf("import format %q: only ndjson and cloudevents can be imported", f)
 }
 
-func importNDJSON(r io.Reader) (ImportResult, error) {
-	var res ImportResult
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		env, err := parseEnvelope(b)
+// input reads an export, counting lines.
+type input struct {
+	br   *bufio.Reader
+	line int    // the line the next byte is on
+	buf  []byte // the current line or element, when it spans reads; reused
+}
+
+func newInput(r io.Reader) *input {
+	return &input{br: bufio.NewReaderSize(r, 64<<10), line: 1}
+}
+
+// skipSpace reads past JSON white space; it returns io.EOF at the end of the input.
+func (in *input) skipSpace() error {
+	for {
+		c, err := in.br.ReadByte()
 		if err != nil {
-			res.Errors = append(res.Errors, LineError{line, err.Error()})
-			continue
+			return err
 		}
-		res.Envelopes = append(res.Envelopes, env)
+		switch c {
+		case '\n':
+			in.line++
+		case ' ', '\t', '\r':
+		default:
+			return in.br.UnreadByte()
+		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			res.Errors = append(res.Errors, LineError{line + 1, fmt.Sprintf("line longer than %d bytes; the rest of the file was not read", maxLine)})
+}
+
+// keep appends b to in.buf unless that would pass maxLine: then it empties in.buf and
+// reports false, and the caller keeps nothing more of the line. in.buf grows by doubling,
+// so the buffers a line that reaches the limit takes add up to twice the limit.
+func (in *input) keep(b []byte) bool {
+	need := len(in.buf) + len(b)
+	if need > maxLine {
+		in.buf = in.buf[:0]
+		return false
+	}
+	if need > cap(in.buf) {
+		size := max(cap(in.buf), 4096)
+		for size < need {
+			size *= 2
+		}
+		grown := make([]byte, len(in.buf), min(size, maxLine))
+		copy(grown, in.buf)
+		in.buf = grown
+	}
+	in.buf = append(in.buf, b...)
+	return true
+}
+
+// readLine reads one line, without its LF. A line longer than maxLine is read to its end
+// but not kept: tooLong is set. err is io.EOF after the last line.
+func (in *input) readLine() (line []byte, tooLong bool, err error) {
+	in.buf = in.buf[:0]
+	for {
+		chunk, err := in.br.ReadSlice('\n')
+		if err == nil {
+			in.line++
+			chunk = chunk[:len(chunk)-1]
+			if len(in.buf) == 0 && !tooLong {
+				return chunk, false, nil // the whole line is in the reader's buffer
+			}
+		}
+		if !tooLong && !in.keep(chunk) {
+			tooLong = true
+		}
+		if err != bufio.ErrBufferFull {
+			return in.buf, tooLong, err
+		}
+	}
+}
+
+func (in *input) ndjson() (ImportResult, error) {
+	var res ImportResult
+	for {
+		n := in.line
+		line, tooLong, err := in.readLine()
+		if err != nil && err != io.EOF {
+			return res, fmt.Errorf("import: read line %d: %w", n, err)
+		}
+		if tooLong {
+			res.Errors = append(res.Errors, LineError{n, fmt.Sprintf("longer than %d MiB; skipped", maxLine>>20)})
+		} else if b := bytes.TrimSpace(line); len(b) > 0 {
+			if env, perr := parseEnvelope(b); perr != nil {
+				res.Errors = append(res.Errors, LineError{n, perr.Error()})
+			} else {
+				res.Envelopes = append(res.Envelopes, env)
+			}
+		}
+		if err == io.EOF {
 			return res, nil
 		}
-		return res, fmt.Errorf("import: read line %d: %w", line+1, err)
 	}
-	return res, nil
 }
 
 func parseEnvelope(b []byte) (*bus.Envelope, error) {
@@ -112,46 +181,170 @@ func checkEnvelope(env *bus.Envelope) error {
 	return nil
 }
 
-func importCloudEvents(r io.Reader) (ImportResult, error) {
+// cloudEvents reads a CloudEvents batch, a JSON array, one element at a time. A bad
+// element is reported by the line it starts on and the next one is read; when the array
+// itself is broken (a missing comma, a file cut short) the rest cannot be located, and
+// the last error says it was not read.
+func (in *input) cloudEvents() (ImportResult, error) {
 	var res ImportResult
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return res, fmt.Errorf("import: %w", err)
+	stop := func(line int, reason string) (ImportResult, error) {
+		res.Errors = append(res.Errors, LineError{line, reason + "; the rest of the file was not read"})
+		return res, nil
 	}
-	// lineAt counts newlines incrementally: offsets only grow, so the file is scanned once.
-	curLine, counted := 1, 0
-	lineAt := func(off int64) int {
-		end := min(int(off), len(data))
-		if end > counted {
-			curLine += bytes.Count(data[counted:end], []byte("\n"))
-			counted = end
+	if err := in.skipSpace(); err != nil && err != io.EOF {
+		return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+	}
+	if c, err := in.br.ReadByte(); err != nil || c != '[' {
+		return res, fmt.Errorf("import: a CloudEvents batch must be a JSON array (line %d)", in.line)
+	}
+	for i := 0; ; i++ {
+		if err := in.skipSpace(); err != nil {
+			return in.cutShort(res, err)
 		}
-		return curLine
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('[') {
-		return res, fmt.Errorf("import: a CloudEvents batch must be a JSON array (line %d)", lineAt(dec.InputOffset()))
-	}
-	for dec.More() {
-		start := dec.InputOffset()
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			// The array itself is broken: nothing after this point can be located.
-			res.Errors = append(res.Errors, LineError{lineAt(start), "malformed JSON: " + err.Error() + "; the rest of the file was not read"})
+		c, _ := in.br.ReadByte()
+		if c == ']' {
+			if err := in.skipSpace(); err != io.EOF {
+				return stop(in.line, "text after the end of the array")
+			}
 			return res, nil
 		}
-		// The element starts at the first byte after start that is not white space or a comma.
-		first := start + int64(len(data[start:])-len(bytes.TrimLeft(data[start:], " \t\r\n,")))
-		line := lineAt(first)
-		env, err := fromCloudEvent(raw)
-		if err != nil {
-			res.Errors = append(res.Errors, LineError{line, err.Error()})
-			continue
+		if i > 0 {
+			if c != ',' {
+				return stop(in.line, fmt.Sprintf("%s where a comma or ] should follow an element", describeByte(c)))
+			}
+			if err := in.skipSpace(); err != nil {
+				return in.cutShort(res, err)
+			}
+		} else {
+			in.br.UnreadByte()
 		}
-		res.Envelopes = append(res.Envelopes, env)
+		start := in.line
+		raw, tooLong, err := in.readElement()
+		switch {
+		case err == io.EOF && tooLong:
+			return stop(start, fmt.Sprintf("element longer than %d MiB, and the file ends inside it", maxLine>>20))
+		case err == io.EOF:
+			return in.cutShort(res, err)
+		case err != nil:
+			return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+		case tooLong:
+			res.Errors = append(res.Errors, LineError{start, fmt.Sprintf("element longer than %d MiB; skipped", maxLine>>20)})
+		case len(raw) == 0:
+			c, _ := in.br.ReadByte()
+			return stop(start, fmt.Sprintf("%s where an element should start", describeByte(c)))
+		default:
+			if env, err := fromCloudEvent(raw); err != nil {
+				res.Errors = append(res.Errors, LineError{start, err.Error()})
+			} else {
+				res.Envelopes = append(res.Envelopes, env)
+			}
+		}
 	}
+}
+
+// cutShort ends a batch whose input stopped (err) before the array closed.
+func (in *input) cutShort(res ImportResult, err error) (ImportResult, error) {
+	if err != io.EOF {
+		return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+	}
+	res.Errors = append(res.Errors, LineError{in.line, "the file ends before the array is closed with ]: it was cut short"})
 	return res, nil
+}
+
+// readElement reads one JSON value of an array: an object or array up to its matching
+// close, a string up to its closing quote, anything else up to the next comma, ] or white
+// space. That is all it checks: fromCloudEvent parses the value. A value longer than
+// maxLine is read to its end but not kept: tooLong is set. raw is empty when the next
+// byte cannot start a value. err is io.EOF if the input ends inside the value.
+func (in *input) readElement() (raw []byte, tooLong bool, err error) {
+	in.buf = in.buf[:0]
+	depth, inString, escaped, started := 0, false, false, false
+	for {
+		if in.br.Buffered() == 0 {
+			if _, err := in.br.Peek(1); err != nil {
+				if err == io.EOF && started && depth == 0 && !inString {
+					return in.buf, tooLong, nil // a number or literal ends the input
+				}
+				return nil, tooLong, err
+			}
+		}
+		chunk, _ := in.br.Peek(in.br.Buffered())
+		end, i := -1, 0
+	scan:
+		for i < len(chunk) {
+			if inString {
+				if escaped {
+					escaped = false
+					i++
+					continue
+				}
+				q := bytes.IndexByte(chunk[i:], '"')
+				if q < 0 {
+					q = len(chunk) - i
+				}
+				if bs := bytes.IndexByte(chunk[i:i+q], '\\'); bs >= 0 {
+					i += bs + 1
+					escaped = true
+					continue
+				}
+				i += q
+				if i == len(chunk) {
+					break
+				}
+				i++
+				inString = false
+				if depth == 0 {
+					end = i
+					break scan
+				}
+				continue
+			}
+			switch c := chunk[i]; c {
+			case '"':
+				inString = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth == 0 {
+					end = i
+					break scan
+				}
+				depth--
+				if depth == 0 {
+					end = i + 1
+					break scan
+				}
+			case ',', ' ', '\t', '\r', '\n':
+				if depth == 0 {
+					end = i
+					break scan
+				}
+			}
+			started = true
+			i++
+		}
+		if end >= 0 {
+			i = end
+		}
+		if !tooLong && !in.keep(chunk[:i]) {
+			tooLong = true
+		}
+		in.line += bytes.Count(chunk[:i], []byte("\n"))
+		in.br.Discard(i)
+		if end >= 0 {
+			return in.buf, tooLong, nil
+		}
+	}
+}
+
+// describeByte names a byte for an error message: printable ASCII quoted, anything else
+// (a byte-order mark, a control character) by its value, so no message shows a byte of a
+// multi-byte character as if it were a character of its own.
+func describeByte(c byte) string {
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", rune(c))
+	}
+	return fmt.Sprintf("byte 0x%02X", c)
 }
 
 func fromCloudEvent(raw json.RawMessage) (*bus.Envelope, error) {
