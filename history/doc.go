@@ -32,7 +32,9 @@
 // one line of up to 16 MiB besides the good envelopes. Each bad line, an over-long one
 // included, is reported by its number and skipped, and the lines after it are read; a bad
 // element of a batch is reported by the line it starts on. Only a batch whose array is
-// broken (a missing comma, a file cut short) stops there, saying so.
+// broken (a missing comma, a file cut short) stops there, saying so. A UTF-8 byte-order
+// mark at the start is skipped, lines may end in CRLF, and a bad byte is named by its
+// value and column ("byte 0xEF at column 1"), never shown as a character it is not.
 //
 // # Opening
 //

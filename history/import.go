@@ -52,26 +52,62 @@ func Import(r io.Reader, f Format) (ImportResult, error) {
 type input struct {
 	br   *bufio.Reader
 	line int    // the line the next byte is on
+	col  int    // bytes before it on its line; kept by the CloudEvents reader only
 	buf  []byte // the current line or element, when it spans reads; reused
 }
 
+// bom is the UTF-8 byte-order mark some editors write at the start of a file.
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// newInput reads r, past a UTF-8 byte-order mark if it starts with one.
 func newInput(r io.Reader) *input {
-	return &input{br: bufio.NewReaderSize(r, 64<<10), line: 1}
+	in := &input{br: bufio.NewReaderSize(r, 64<<10), line: 1}
+	if b, err := in.br.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
+		in.br.Discard(len(bom))
+	}
+	return in
+}
+
+// readByte reads one byte that is not a newline.
+func (in *input) readByte() (byte, error) {
+	c, err := in.br.ReadByte()
+	if err == nil {
+		in.col++
+	}
+	return c, err
+}
+
+// unreadByte puts back the byte readByte read.
+func (in *input) unreadByte() {
+	in.br.UnreadByte()
+	in.col--
+}
+
+// advance counts the lines and columns of b, which was read.
+func (in *input) advance(b []byte) {
+	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		in.line += bytes.Count(b[:i+1], []byte("\n"))
+		in.col = len(b) - i - 1
+	} else {
+		in.col += len(b)
+	}
 }
 
 // skipSpace reads past JSON white space; it returns io.EOF at the end of the input.
 func (in *input) skipSpace() error {
 	for {
-		c, err := in.br.ReadByte()
+		c, err := in.readByte()
 		if err != nil {
 			return err
 		}
 		switch c {
 		case '\n':
 			in.line++
+			in.col = 0
 		case ' ', '\t', '\r':
 		default:
-			return in.br.UnreadByte()
+			in.unreadByte()
+			return nil
 		}
 	}
 }
@@ -122,7 +158,8 @@ func (in *input) readLine() (line []byte, tooLong bool, err error) {
 
 func (in *input) ndjson() (ImportResult, error) {
 	var res ImportResult
-	for {
+	col := in.col // white space already read on the first line, telling the format
+	for ; ; col = 0 {
 		n := in.line
 		line, tooLong, err := in.readLine()
 		if err != nil && err != io.EOF {
@@ -130,8 +167,8 @@ func (in *input) ndjson() (ImportResult, error) {
 		}
 		if tooLong {
 			res.Errors = append(res.Errors, LineError{n, fmt.Sprintf("longer than %d MiB; skipped", maxLine>>20)})
-		} else if b := bytes.TrimSpace(line); len(b) > 0 {
-			if env, perr := parseEnvelope(b); perr != nil {
+		} else if len(bytes.Trim(line, jsonSpace)) > 0 {
+			if env, perr := parseEnvelope(line, col); perr != nil {
 				res.Errors = append(res.Errors, LineError{n, perr.Error()})
 			} else {
 				res.Envelopes = append(res.Envelopes, env)
@@ -143,12 +180,17 @@ func (in *input) ndjson() (ImportResult, error) {
 	}
 }
 
-func parseEnvelope(b []byte) (*bus.Envelope, error) {
+// jsonSpace is the white space JSON allows between tokens.
+const jsonSpace = " \t\r\n"
+
+// parseEnvelope reads one NDJSON line, b, white space around it included; col bytes of
+// the line came before b.
+func parseEnvelope(b []byte, col int) (*bus.Envelope, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	env := new(bus.Envelope)
 	if err := dec.Decode(env); err != nil {
-		return nil, fmt.Errorf("not an envelope: %v", err)
+		return nil, notJSON("not an envelope", b, 0, col, err)
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value on the line")
@@ -194,14 +236,14 @@ func (in *input) cloudEvents() (ImportResult, error) {
 	if err := in.skipSpace(); err != nil && err != io.EOF {
 		return res, fmt.Errorf("import: read line %d: %w", in.line, err)
 	}
-	if c, err := in.br.ReadByte(); err != nil || c != '[' {
+	if c, err := in.readByte(); err != nil || c != '[' {
 		return res, fmt.Errorf("import: a CloudEvents batch must be a JSON array (line %d)", in.line)
 	}
 	for i := 0; ; i++ {
 		if err := in.skipSpace(); err != nil {
 			return in.cutShort(res, err)
 		}
-		c, _ := in.br.ReadByte()
+		c, _ := in.readByte()
 		if c == ']' {
 			if err := in.skipSpace(); err != io.EOF {
 				return stop(in.line, "text after the end of the array")
@@ -216,9 +258,9 @@ func (in *input) cloudEvents() (ImportResult, error) {
 				return in.cutShort(res, err)
 			}
 		} else {
-			in.br.UnreadByte()
+			in.unreadByte()
 		}
-		start := in.line
+		start, startCol := in.line, in.col
 		raw, tooLong, err := in.readElement()
 		switch {
 		case err == io.EOF && tooLong:
@@ -230,10 +272,10 @@ func (in *input) cloudEvents() (ImportResult, error) {
 		case tooLong:
 			res.Errors = append(res.Errors, LineError{start, fmt.Sprintf("element longer than %d MiB; skipped", maxLine>>20)})
 		case len(raw) == 0:
-			c, _ := in.br.ReadByte()
+			c, _ := in.readByte()
 			return stop(start, fmt.Sprintf("%s where an element should start", describeByte(c)))
 		default:
-			if env, err := fromCloudEvent(raw); err != nil {
+			if env, err := fromCloudEvent(raw, start, startCol); err != nil {
 				res.Errors = append(res.Errors, LineError{start, err.Error()})
 			} else {
 				res.Envelopes = append(res.Envelopes, env)
@@ -329,12 +371,33 @@ func (in *input) readElement() (raw []byte, tooLong bool, err error) {
 		if !tooLong && !in.keep(chunk[:i]) {
 			tooLong = true
 		}
-		in.line += bytes.Count(chunk[:i], []byte("\n"))
+		in.advance(chunk[:i])
 		in.br.Discard(i)
 		if end >= 0 {
 			return in.buf, tooLong, nil
 		}
 	}
+}
+
+// notJSON explains err, from decoding data (which starts on line line, at column col from
+// 0), as what, with where the error is: its column, and its line too when that is not the
+// line data starts on. encoding/json quotes a bad byte as if it were a character of its
+// own, which for a byte of a multi-byte character or of a byte-order mark shows nonsense
+// (0xEF as 'ï'); such a byte is named by its value instead.
+func notJSON(what string, data []byte, line, col int, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) || se.Offset < 1 || se.Offset > int64(len(data)) {
+		return fmt.Errorf("%s: %v", what, err)
+	}
+	at := int(se.Offset) - 1 // encoding/json counts the bad byte as read
+	where := fmt.Sprintf("column %d", col+at+1)
+	if nl := bytes.LastIndexByte(data[:at], '\n'); nl >= 0 {
+		where = fmt.Sprintf("line %d, column %d", line+bytes.Count(data[:at], []byte("\n")), at-nl)
+	}
+	if c := data[at]; c < 0x20 || c >= 0x7f {
+		return fmt.Errorf("%s: byte 0x%02X at %s is not JSON", what, c, where)
+	}
+	return fmt.Errorf("%s: %v at %s", what, err, where)
 }
 
 // describeByte names a byte for an error message: printable ASCII quoted, anything else
@@ -347,11 +410,13 @@ func describeByte(c byte) string {
 	return fmt.Sprintf("byte 0x%02X", c)
 }
 
-func fromCloudEvent(raw json.RawMessage) (*bus.Envelope, error) {
+// fromCloudEvent reads one element of a batch, raw, which starts on line line, at column
+// col (from 0).
+func fromCloudEvent(raw json.RawMessage, line, col int) (*bus.Envelope, error) {
 	var ce cloudEvent
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if err := dec.Decode(&ce); err != nil {
-		return nil, fmt.Errorf("not a CloudEvent: %v", err)
+		return nil, notJSON("not a CloudEvent", raw, line, col, err)
 	}
 	if ce.SpecVersion != "1.0" {
 		return nil, fmt.Errorf("specversion %q: want 1.0", ce.SpecVersion)

@@ -169,16 +169,16 @@ func TestImportMemoryIsBoundedByTheLineLimit(t *testing.T) {
 	}
 }
 
-// importReference is the import of NDJSON at its plainest: the whole input split at
-// newlines, each line parsed on its own. The stream must agree with it.
+// importReference is the import of NDJSON at its plainest: the whole input, past a
+// byte-order mark, split at newlines, each line parsed on its own. The stream must agree
+// with it.
 func importReference(data []byte) ImportResult {
 	var res ImportResult
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
+	for i, line := range bytes.Split(bytes.TrimPrefix(data, bom), []byte("\n")) {
+		if len(bytes.Trim(line, jsonSpace)) == 0 {
 			continue
 		}
-		if env, err := parseEnvelope(line); err != nil {
+		if env, err := parseEnvelope(line, 0); err != nil {
 			res.Errors = append(res.Errors, LineError{i + 1, err.Error()})
 		} else {
 			res.Envelopes = append(res.Envelopes, env)
@@ -223,6 +223,9 @@ func FuzzReadFrom(f *testing.F) {
 		`[1, "two", null, true, [3], {}]`,
 		`[,]`, `[` + ces[0] + `,]`, `[` + ces[0] + ` x]`, `[]]`, `[`, `]`, ``, " \t\r\n",
 		`{"id":1}` + "\n" + `[` + ces[0] + `]`,
+		"\ufeff" + lines[0] + "\r\n \ufeff" + lines[1],
+		"\ufeff\r\n[" + ces[0] + ",\r\n{\n\"id\":\n \xc3\xa9}]",
+		"\ufeff", "\xef\xbb", "[\xff]", "\x01\n\xc3\xa9",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -235,7 +238,7 @@ func FuzzReadFrom(f *testing.F) {
 		if diff := sameResult(whole, drip); diff != "" {
 			t.Fatalf("read whole and a byte at a time: %s", diff)
 		}
-		if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '[' {
+		if trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, bom), jsonSpace); len(trimmed) == 0 || trimmed[0] != '[' {
 			if diff := sameResult(whole, importReference(data)); diff != "" {
 				t.Fatalf("the stream and the split input: %s", diff)
 			}
@@ -253,4 +256,85 @@ func FuzzReadFrom(f *testing.F) {
 			last = e.Line
 		}
 	})
+}
+
+func TestAByteOrderMarkAndCRLFLineEndsAreRead(t *testing.T) {
+	envs, lines := ndjsonLines(t, 2)
+	ces := ceElements(t, envs)
+	const bom = "\ufeff"
+	for _, c := range []struct {
+		name  string
+		input string
+	}{
+		{"NDJSON after a byte-order mark keeps its first line", bom + lines[0] + "\n" + lines[1] + "\n"},
+		{"NDJSON with CRLF line ends is read", lines[0] + "\r\n" + lines[1] + "\r\n"},
+		{"NDJSON with a byte-order mark and CRLF line ends is read", bom + lines[0] + "\r\n\r\n" + lines[1]},
+		{"a CloudEvents batch after a byte-order mark is read as a batch", bom + "[" + ces[0] + "," + ces[1] + "]"},
+		{"a CloudEvents batch after a byte-order mark and blank lines is read as a batch", bom + "\r\n  \r\n[\r\n" + ces[0] + ",\r\n" + ces[1] + "\r\n]\r\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "log")
+			if err := os.WriteFile(path, []byte(c.input), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			format := NDJSON
+			if strings.Contains(c.input, "[") {
+				format = CloudEvents
+			}
+			for how, read := range map[string]func() (ImportResult, error){
+				"ReadFrom": func() (ImportResult, error) { return ReadFrom("log", strings.NewReader(c.input)) },
+				"ReadFile": func() (ImportResult, error) { return ReadFile(path) },
+				"Import":   func() (ImportResult, error) { return Import(strings.NewReader(c.input), format) },
+			} {
+				res, err := read()
+				if err != nil || len(res.Errors) != 0 || len(res.Envelopes) != 2 {
+					t.Fatalf("%s: %d envelopes, errors %v (%v); want both and no error", how, len(res.Envelopes), res.Errors, err)
+				}
+				if res.Envelopes[0].ID != envs[0].ID || res.Envelopes[1].ID != envs[1].ID {
+					t.Fatalf("%s: read the wrong envelopes", how)
+				}
+			}
+		})
+	}
+	t.Run("a bad element of a batch with CRLF line ends is reported by the line it starts on", func(t *testing.T) {
+		input := "[\r\n" + ces[0] + ",\r\n{\"specversion\":\"0.3\"},\r\n" + ces[1] + "\r\n]"
+		res, err := ReadFrom("log", strings.NewReader(input))
+		if err != nil || len(res.Envelopes) != 2 || fmt.Sprint(errorLines(res)) != "[3]" {
+			t.Fatalf("%d envelopes, errors %v (%v); want 2 and an error on line 3", len(res.Envelopes), res.Errors, err)
+		}
+	})
+}
+
+func TestABadByteIsNamedByItsValueAndPlace(t *testing.T) {
+	envs, lines := ndjsonLines(t, 1)
+	ces := ceElements(t, envs)
+	for _, c := range []struct {
+		name  string
+		input string
+		line  int
+		want  string
+	}{
+		{"a byte-order mark in the middle of a file is named by its bytes", lines[0] + "\n\ufeff" + lines[0], 2, "byte 0xEF at column 1"},
+		{"a letter that is not ASCII outside a string is named by its first byte", lines[0] + "\n" + `{"id": é}`, 2, "byte 0xC3 at column 8"},
+		{"a control character is named by its value", lines[0] + "\n  {\x01}", 2, "byte 0x01 at column 4"},
+		{"a bad ASCII character is quoted, with its column", lines[0] + "\n" + `{"id" 1}`, 2, "invalid character '1' after object key at column 7"},
+		{"a bad byte in a batch element is named with its column", "[" + ces[0] + ",\n  {\"id\":\xff}]", 2, "byte 0xFF at column 9"},
+		{"a bad byte on a later line of a batch element is named with its line", "[" + ces[0] + ",\n{\n\"id\":\n \xc3\xa9}]", 2, "byte 0xC3 at line 4, column 2"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := ReadFrom("log", strings.NewReader(c.input))
+			if err != nil || len(res.Envelopes) != 1 || len(res.Errors) != 1 {
+				t.Fatalf("%d envelopes, errors %v (%v); want 1 and one error", len(res.Envelopes), res.Errors, err)
+			}
+			e := res.Errors[0]
+			if e.Line != c.line || !strings.Contains(e.Reason, c.want) {
+				t.Fatalf("error %q, want one on line %d saying %q", e, c.line, c.want)
+			}
+			for _, r := range e.Reason {
+				if r >= 0x80 {
+					t.Fatalf("error %q shows the character %q", e, r)
+				}
+			}
+		})
+	}
 }
