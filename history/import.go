@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -198,21 +200,24 @@ func parseEnvelope(b []byte, col int) (*bus.Envelope, error) {
 	return env, checkEnvelope(env)
 }
 
-// checkEnvelope enforces what the bus guarantees of every envelope it publishes.
+// checkEnvelope enforces what the bus guarantees of every envelope it publishes, so that
+// nothing imported can stop a replay: a concrete topic, a source that is a valid app name,
+// an id, a sequence number, a time and a payload.
 func checkEnvelope(env *bus.Envelope) error {
 	switch {
 	case env.ID == uuid.Nil:
-		return errors.New("id is missing")
+		return errors.New("id is missing or zero")
 	case env.Seq == 0:
 		return errors.New("seq is missing or zero")
 	case env.TS.IsZero():
 		return errors.New("ts is missing")
-	case env.Meta.Source == "":
-		return errors.New("meta.source is missing")
 	case len(env.Payload) == 0:
 		return errors.New("payload is missing")
 	}
-	if err := bus.ValidateTopic(env.Topic); err != nil {
+	if err := checkName("topic", "", env.Topic); err != nil {
+		return err
+	}
+	if err := checkName("meta.source", "app name", env.Meta.Source); err != nil {
 		return err
 	}
 	if env.SchemaVersion != "" {
@@ -221,6 +226,36 @@ func checkEnvelope(env *bus.Envelope) error {
 		}
 	}
 	return nil
+}
+
+// checkName checks the value of field: a topic, or an app name (kind), which follows the
+// rules of topics. Its error names a character that is not ASCII as that character, where
+// the bus would show only its first byte, as if that were a character of its own.
+func checkName(field, kind, s string) error {
+	if s == "" {
+		return fmt.Errorf("%s is missing", field)
+	}
+	err := bus.ValidateTopic(s)
+	if err == nil {
+		return nil
+	}
+	reason := err.Error()
+	var te *bus.TopicError
+	if errors.As(err, &te) {
+		reason = te.Reason
+		if strings.HasPrefix(reason, "character ") {
+			for i, r := range s {
+				if r >= utf8.RuneSelf {
+					reason = fmt.Sprintf("character %q at byte %d is not allowed (use A-Z a-z 0-9 _ -)", r, i)
+					break
+				}
+			}
+		}
+	}
+	if kind != "" {
+		return fmt.Errorf("%s %q is not a valid %s (app names follow the rules of topics): %s", field, s, kind, reason)
+	}
+	return fmt.Errorf("%s %q: %s", field, s, reason)
 }
 
 // cloudEvents reads a CloudEvents batch, a JSON array, one element at a time. A bad

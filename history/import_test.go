@@ -338,3 +338,63 @@ func TestABadByteIsNamedByItsValueAndPlace(t *testing.T) {
 		})
 	}
 }
+
+// withField returns the JSON object line with the value at path (such as "meta.source")
+// set to v.
+func withField(t *testing.T, line, path string, v any) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	keys := strings.Split(path, ".")
+	obj := m
+	for _, k := range keys[:len(keys)-1] {
+		obj = obj[k].(map[string]any)
+	}
+	obj[keys[len(keys)-1]] = v
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func TestImportRefusesWhatTheBusNeverPublishes(t *testing.T) {
+	envs, lines := ndjsonLines(t, 1)
+	ce := ceElements(t, envs)[0]
+	for _, c := range []struct {
+		name, line, want string
+	}{
+		{"a source that is not an app name is refused", withField(t, lines[0], "meta.source", "ca rt"), `meta.source "ca rt" is not a valid app name`},
+		{"a source with a letter that is not ASCII is refused and the letter named", withField(t, lines[0], "meta.source", "café"), `character 'é' at byte 3`},
+		{"a source that is a pattern is refused", withField(t, lines[0], "meta.source", "cart.#"), `meta.source "cart.#" is not a valid app name`},
+		{"an empty source is refused", withField(t, lines[0], "meta.source", ""), "meta.source is missing"},
+		{"an empty topic is refused", withField(t, lines[0], "topic", ""), "topic is missing"},
+		{"a topic with + is refused as a pattern", withField(t, lines[0], "topic", "cart.+"), `topic "cart.+": wildcard "+"`},
+		{"a topic with # is refused as a pattern", withField(t, lines[0], "topic", "cart.#"), `topic "cart.#": wildcard "#"`},
+		{"a topic with a letter that is not ASCII is refused and the letter named", withField(t, lines[0], "topic", "cart.é"), `character 'é' at byte 5`},
+		{"a zero id is refused", withField(t, lines[0], "id", "00000000-0000-0000-0000-000000000000"), "id is missing or zero"},
+		{"a CloudEvent whose source is not an app name is refused", "[" + withField(t, ce, "source", "ca rt") + "]", `meta.source "ca rt" is not a valid app name`},
+		{"a CloudEvent whose type is a pattern is refused", "[" + withField(t, ce, "type", "cart.#") + "]", `topic "cart.#": wildcard "#"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			input := lines[0] + "\n" + c.line + "\n" + lines[0]
+			if strings.HasPrefix(c.line, "[") {
+				input = c.line
+			}
+			res, _ := ReadFrom("log", strings.NewReader(input))
+			if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Reason, c.want) {
+				t.Fatalf("errors %v, want one saying %q", res.Errors, c.want)
+			}
+			if !strings.HasPrefix(c.line, "[") && res.Errors[0].Line != 2 {
+				t.Fatalf("error on line %d, want 2", res.Errors[0].Line)
+			}
+			for _, env := range res.Envelopes {
+				if env.Meta.Source != "cart" {
+					t.Fatalf("an envelope from %q was accepted", env.Meta.Source)
+				}
+			}
+		})
+	}
+}
