@@ -22,7 +22,8 @@ import (
 type Format string
 
 // Export formats. NDJSON is lossless and re-importable; CloudEvents is re-importable but
-// drops free headers; CSV and Mermaid are for reading.
+// drops free headers, and writes the sequence zero-padded to 20 digits so that it sorts as
+// a string; CSV and Mermaid are for reading.
 const (
 	NDJSON      Format = "ndjson"
 	CloudEvents Format = "cloudevents"
@@ -76,7 +77,10 @@ type ndjsonExporter struct {
 func (e *ndjsonExporter) Write(env *bus.Envelope, _ []Delivery) error { return e.enc.Encode(env) }
 func (e *ndjsonExporter) Close() error                                { return e.w.Flush() }
 
-// cloudEvent is the CloudEvents 1.0 JSON form of an envelope.
+// cloudEvent is the CloudEvents 1.0 JSON form of an envelope. The sequence extension is a
+// string, and CloudEvents orders it as one: it is the envelope's Seq zero-padded to 20
+// digits, the width of the largest uint64, so that "...09" sorts before "...10". Import
+// reads it with or without the padding.
 type cloudEvent struct {
 	SpecVersion     string          `json:"specversion"`
 	ID              string          `json:"id"`
@@ -95,7 +99,7 @@ type cloudEvent struct {
 func toCloudEvent(env *bus.Envelope) cloudEvent {
 	ce := cloudEvent{SpecVersion: "1.0", ID: env.ID.String(), Source: env.Meta.Source, Type: env.Topic,
 		Time: env.TS.UTC().Format(time.RFC3339Nano), DataContentType: "application/json", Data: env.Payload,
-		CorrelationID: env.Meta.CorrelationID, Sequence: strconv.FormatUint(env.Seq, 10),
+		CorrelationID: env.Meta.CorrelationID, Sequence: fmt.Sprintf("%020d", env.Seq),
 		SchemaVersion: env.SchemaVersion}
 	if env.SchemaVersion != "" {
 		if _, v, err := bus.ParseSchemaVersion(env.SchemaVersion); err == nil {
@@ -146,7 +150,7 @@ type csvExporter struct {
 
 func (e *csvExporter) Write(env *bus.Envelope, _ []Delivery) error {
 	ce := toCloudEvent(env)
-	return e.c.Write([]string{ce.Sequence, ce.ID, ce.Time, env.Topic, env.Meta.Source, env.SchemaVersion,
+	return e.c.Write([]string{strconv.FormatUint(env.Seq, 10), ce.ID, ce.Time, env.Topic, env.Meta.Source, env.SchemaVersion,
 		env.Meta.CorrelationID, ce.CausationID, ce.TraceParent, string(env.Payload)})
 }
 
