@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -299,9 +302,10 @@ func (s *Store) ExportFile(path string, f Format, q Query) (int, error) {
 	return WriteFileAtomic(path, func(w io.Writer) (int, error) { return s.Export(w, f, q) })
 }
 
-// WriteFileAtomic creates path through a temporary file in the same directory.
+// WriteFileAtomic creates path through a temporary file in the same directory. The file
+// gets mode 0644 less the umask, as any file a user saves does.
 func WriteFileAtomic(path string, write func(io.Writer) (int, error)) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return 0, fmt.Errorf("export to %s: %w", path, err)
 	}
@@ -320,6 +324,19 @@ func WriteFileAtomic(path string, write func(io.Writer) (int, error)) (int, erro
 		return 0, fmt.Errorf("export to %s: %w", path, err)
 	}
 	return n, nil
+}
+
+// createTemp creates a new file beside path, named ".<name>.tmp-<random>", with mode 0644
+// less the umask. (os.CreateTemp gives 0600, which would stay on the renamed file.)
+func createTemp(path string) (*os.File, error) {
+	prefix := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	for range 100 {
+		f, err := os.OpenFile(prefix+strconv.FormatUint(rand.Uint64(), 36), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("no free temporary name like %s*", prefix)
 }
 
 // Deliveries returns what the store recorded of env's deliveries, in order.

@@ -5,6 +5,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,4 +79,41 @@ func TestCloudEventsSequencesSortAsStrings(t *testing.T) {
 			t.Fatalf("csv rows %v (%v)", rows, err)
 		}
 	})
+}
+
+func TestExportsGetTheModeOfAnyFileAUserSaves(t *testing.T) {
+	dir := t.TempDir()
+	// The mode a new file gets here: 0644 less the umask.
+	ref := filepath.Join(dir, "reference")
+	f, err := os.OpenFile(ref, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	info, _ := os.Stat(ref)
+	want := info.Mode().Perm()
+	s, _ := recordedOrders(t, 1, 2)
+	s.Flush()
+	for _, c := range []struct {
+		name  string
+		write func(path string) error
+	}{
+		{"a file written by WriteFileAtomic", func(path string) error {
+			_, err := WriteFileAtomic(path, func(w io.Writer) (int, error) { return w.Write([]byte("x")) })
+			return err
+		}},
+		{"an export of the store", func(path string) error { _, err := s.ExportFile(path, NDJSON, Query{}); return err }},
+		{"an export of a trace", func(path string) error { _, err := ExportTrace(path, CSV, nil); return err }},
+	} {
+		t.Run(c.name+" is readable as any saved file is", func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))
+			if err := c.write(path); err != nil {
+				t.Fatal(err)
+			}
+			info, err := os.Stat(path)
+			if err != nil || info.Mode().Perm() != want {
+				t.Fatalf("mode %v (%v), want %v", info.Mode().Perm(), err, want)
+			}
+		})
+	}
 }
