@@ -39,7 +39,8 @@
 // # Opening
 //
 // A file held by another process fails within Options.OpenTimeout (1 s by default) with an
-// error naming the file (ErrLocked).
+// error naming the file (ErrLocked). A path that names a directory is an error, and the
+// directory is left alone. A missing or empty file becomes a new store.
 //
 // A file that already holds data is opened read-only and checked before anything is
 // written to it: bbolt must accept it (a bbolt file of this version, with a valid meta
@@ -70,5 +71,6 @@
 // PATH"), never created, nor is its directory. A damaged file gets the same check as
 // above, but it is an error (a *CorruptError whose Aside is empty) and the file stays
 // where and as it is. A namespace the file lacks is an error (ErrNoNamespace), since it
-// cannot be created. Writes are refused with ErrReadOnly.
+// cannot be created, and so is an empty file. Append, PutState, ImportInto and GC return
+// ErrReadOnly; a bus attached to a read-only store goes on, but nothing is recorded.
 package history
