@@ -228,6 +228,9 @@ func (e *mermaidExporter) Close() error {
 
 // Export writes the selected messages to w in format f, streaming from one read transaction.
 func (s *Store) Export(w io.Writer, f Format, q Query) (int, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
 	ex, err := NewExporter(w, f)
 	if err != nil {
 		return 0, err
@@ -341,6 +344,9 @@ func createTemp(path string) (*os.File, error) {
 
 // Deliveries returns what the store recorded of env's deliveries, in order.
 func (s *Store) Deliveries(env *bus.Envelope) ([]Delivery, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	var out []Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -366,6 +372,9 @@ func (s *Store) deliveriesTx(tx *bolt.Tx, env *bus.Envelope) ([]Delivery, error)
 
 // DeadLetters returns the persisted dead letters, oldest first.
 func (s *Store) DeadLetters() ([]DeadLetter, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	var out []DeadLetter
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return s.sub(tx, bDead).ForEach(func(_, v []byte) error {
@@ -382,6 +391,9 @@ func (s *Store) DeadLetters() ([]DeadLetter, error) {
 
 // State reads a named state stored with PutState into v; it reports whether one exists.
 func (s *Store) State(kind, id string, v any) (bool, error) {
+	if err := s.usable(); err != nil {
+		return false, err
+	}
 	var data []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		data = append(data, s.sub(tx, bStates).Get([]byte(kind+"\x00"+id))...)

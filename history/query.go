@@ -55,6 +55,9 @@ func (s *Store) Query(q Query) ([]*bus.Envelope, error) {
 // envelope at a time: memory stays flat however many there are. An error from fn stops the
 // iteration and is returned.
 func (s *Store) Iterate(q Query, fn func(*bus.Envelope) error) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
 	if q.Pattern == "" {
 		q.Pattern = "#"
 	}

@@ -219,9 +219,9 @@ func (r *Recorder) Close() error {
 	return r.Err()
 }
 
-// writeErr is the store's latest background write failure, kept (not cleared).
+// writeErr is the handle's first write failure, if it had one.
 func (s *Store) writeErr() error {
-	if p := s.writeE.Load(); p != nil {
+	if p := s.broken.Load(); p != nil {
 		return *p
 	}
 	return nil
@@ -235,6 +235,9 @@ func (s *Store) Attach(b *bus.Bus) error {
 	defer s.attachMu.Unlock()
 	if s.closed.Load() {
 		return ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("history: %s was opened read-only: %w", s.path, ErrReadOnly)
 	}
 	if s.untap != nil {
 		return fmt.Errorf("history: store %s is already attached to a bus; Detach first", s.path)

@@ -77,6 +77,9 @@ func (s *Store) NewRun(info RunInfo) (RunInfo, *Store, error) {
 	if s.closed.Load() {
 		return info, nil, ErrClosed
 	}
+	if s.opts.ReadOnly {
+		return info, nil, fmt.Errorf("history: %s was opened read-only: %w", s.path, ErrReadOnly)
+	}
 	if info.Outcome == "" {
 		info.Outcome = OutcomeRecording
 	}

@@ -110,6 +110,12 @@ type Store struct {
 	gcMu   sync.Mutex // one GC at a time
 	stats  counters
 	writeE atomic.Pointer[error] // last background write error, reported by Flush/Close
+	// broken is the first write failure of this handle. Nothing is written after it, so
+	// what the handle wrote stays a prefix of what it was given.
+	broken atomic.Pointer[error]
+	// missing is why a read-only handle opened on the whole file cannot read its own
+	// namespace (the file has none by that name); nil otherwise.
+	missing error
 }
 
 type counters struct {
@@ -152,12 +158,13 @@ func DefaultPath() (string, error) {
 // Store.Recovery say where it went and why. Should that fail too, the error wraps the
 // *CorruptError naming the file.
 func Open(path string, opts Options) (*Store, error) {
+	anyNamespace := opts.Namespace == "" // a read-only file handle need not have "default"
 	opts = withDefaults(opts)
 	if !namespacePattern.MatchString(opts.Namespace) {
 		return nil, fmt.Errorf("history namespace %q: use 1-64 of A-Z a-z 0-9 . _ -", opts.Namespace)
 	}
 	if opts.ReadOnly {
-		return openReadOnly(path, opts)
+		return openReadOnly(path, opts, anyNamespace)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("history: create the directory for %s: %w", path, err)
@@ -186,7 +193,9 @@ func Open(path string, opts Options) (*Store, error) {
 }
 
 // openReadOnly is Open for Options.ReadOnly: it changes nothing, on disk or in the file.
-func openReadOnly(path string, opts Options) (*Store, error) {
+// With anyNamespace, the file need not hold the handle's namespace: the handle then reads
+// the file's runs (Runs, In), and its own namespace reads return ErrNoNamespace.
+func openReadOnly(path string, opts Options, anyNamespace bool) (*Store, error) {
 	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -199,17 +208,22 @@ func openReadOnly(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("history: %w: %q in %s, which is empty", ErrNoNamespace, opts.Namespace, path)
 	}
 	ns := []byte(opts.Namespace)
+	var missing error
 	db, err := openGuarded(path, &bolt.Options{Timeout: opts.OpenTimeout, ReadOnly: true}, func(db *bolt.DB, size int64) error {
 		if err := probe(db, size); err != nil {
 			return err
 		}
-		return findNamespace(db, path, ns)
+		missing = findNamespace(db, path, ns)
+		if anyNamespace && errors.Is(missing, ErrNoNamespace) {
+			return nil
+		}
+		return missing
 	})
 	if err != nil {
 		return nil, err
 	}
 	opts.Durable = true // so that Append waits for, and returns, the refusal
-	s := &Store{db: db, path: path, opts: opts, ns: ns, log: opts.Logger}
+	s := &Store{db: db, path: path, opts: opts, ns: ns, log: opts.Logger, missing: missing}
 	s.start()
 	return s, nil
 }
@@ -568,6 +582,9 @@ func (s *Store) Stats() (Stats, error) {
 	if s.closed.Load() {
 		return st, ErrClosed
 	}
+	if s.missing != nil {
+		return st, s.missing
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		st.Stored = readUint(s.sub(tx, bMeta).Get(kCount))
 		st.FileSize = tx.Size()
@@ -587,4 +604,12 @@ func decode(v []byte) (*bus.Envelope, error) {
 		return nil, fmt.Errorf("history: stored envelope is unreadable: %w", err)
 	}
 	return env, nil
+}
+
+// usable says why the handle cannot read its namespace, if it cannot.
+func (s *Store) usable() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return s.missing
 }

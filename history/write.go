@@ -177,6 +177,15 @@ func (s *Store) drain(batch []writeReq) {
 
 func (s *Store) commit(batch []writeReq) {
 	var stored, skipped uint64
+	if p := s.broken.Load(); p != nil && !onlyFlushes(batch) {
+		err := fmt.Errorf("history: not written after an earlier failure: %w", *p)
+		for _, r := range batch {
+			if r.done != nil {
+				r.done <- err
+			}
+		}
+		return
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		stored, skipped = 0, 0
 		ns := tx.Bucket(s.ns)
@@ -224,8 +233,9 @@ func (s *Store) commit(batch []writeReq) {
 		s.stats.skipped.Add(skipped)
 	} else {
 		err = fmt.Errorf("history: write %d records to %s: %w", len(batch), s.path, err)
-		if s.writeE.Swap(&err) == nil { // once, not once per failed batch
-			s.log.Error("history write failed", "error", err)
+		s.writeE.Store(&err)
+		if s.broken.CompareAndSwap(nil, &err) { // once, not once per failed batch
+			s.log.Error("history write failed; nothing more is written through this handle", "error", err)
 		}
 	}
 	for _, r := range batch {
@@ -333,3 +343,13 @@ func readUint(v []byte) uint64 {
 }
 
 func uintBytes(n uint64) []byte { return rowKey(n) }
+
+// onlyFlushes reports whether batch asks for nothing but flushes.
+func onlyFlushes(batch []writeReq) bool {
+	for _, r := range batch {
+		if !r.flush {
+			return false
+		}
+	}
+	return true
+}
