@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -414,9 +416,13 @@ func openHistory(cmd, flagValue string, readOnly bool, stderr io.Writer) (*histo
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
 		return nil, exitFail
 	}
-	st, err := history.Open(p, history.Options{})
+	// the command itself says, once, what happened to a damaged file or a failed write
+	st, err := history.Open(p, history.Options{ReadOnly: readOnly, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", cmd, err)
+		if readOnly && errors.Is(err, history.ErrCorrupt) {
+			fmt.Fprintf(stderr, "%s only reads; to move the damaged file aside and start a fresh one, open it for writing: mfelab -history %s, or mfelab run <scenario> -record -history %s\n", cmd, p, p)
+		}
 		return nil, exitFail
 	}
 	if st.Recovered != "" {
