@@ -3,6 +3,7 @@ package bus
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Topic limits. A topic is at most MaxTopicLen bytes and MaxTopicSegments segments.
@@ -112,7 +113,7 @@ func validate(s string, wildcards bool) error {
 		} else {
 			for j := start; j < i; j++ {
 				if !segByte[s[j]] {
-					return &TopicError{s, fmt.Sprintf("character %q at byte %d is not allowed (use A-Z a-z 0-9 _ -)", s[j], j)}
+					return &TopicError{s, fmt.Sprintf("%s at byte %d is not allowed (use A-Z a-z 0-9 _ -)", describeAt(s, j), j)}
 				}
 			}
 		}
@@ -193,4 +194,14 @@ func PatternCovers(outer, inner string) bool {
 		}
 		o, i = onext, inext
 	}
+}
+
+// describeAt names the character at byte i of s that a topic may not hold: the whole
+// character when s holds valid UTF-8 there, else the byte by its value, never a
+// character that the byte is only part of.
+func describeAt(s string, i int) string {
+	if r, size := utf8.DecodeRuneInString(s[i:]); r != utf8.RuneError || size > 1 {
+		return fmt.Sprintf("character %q", r)
+	}
+	return fmt.Sprintf("byte 0x%02X", s[i])
 }

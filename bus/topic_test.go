@@ -272,3 +272,16 @@ func FuzzPlainTopicAgreesWithValidate(f *testing.F) {
 		}
 	})
 }
+
+func TestATopicErrorNamesABadByteByItsValue(t *testing.T) {
+	err := ValidateTopic("caf\xc3\xa9.x")
+	if err == nil || !strings.Contains(err.Error(), "character 'é' at byte 3") || strings.Contains(err.Error(), "Ã") {
+		t.Fatalf("error %v", err)
+	}
+	if err := ValidateTopic("caf\xff.x"); err == nil || !strings.Contains(err.Error(), "byte 0xFF at byte 3") {
+		t.Fatalf("error %v", err)
+	}
+	if err := ValidateTopic("a b"); err == nil || !strings.Contains(err.Error(), `character ' '`) {
+		t.Fatalf("error %v", err)
+	}
+}

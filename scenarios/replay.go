@@ -14,6 +14,10 @@ import (
 	"mfelab/bus"
 )
 
+// maxReplaySpan is the longest stretch of time a replay can keep: bus time counts
+// nanoseconds in an int64, and the horizon must fit beside it.
+const maxReplaySpan = 100 * 365 * 24 * time.Hour
+
 // ReplayID is the scenario ID of runs made by Replay.
 const ReplayID = "replay"
 
@@ -45,6 +49,19 @@ func Replay(envs []*bus.Envelope, observe ...func(*Run)) (*Run, error) {
 		if e.TS.After(last) {
 			last = e.TS
 		}
+	}
+	if span := last.Sub(first); span >= maxReplaySpan {
+		var a, b *bus.Envelope
+		for _, e := range envs {
+			if e.TS.Equal(first) && a == nil {
+				a = e
+			}
+			if e.TS.Equal(last) {
+				b = e
+			}
+		}
+		return nil, fmt.Errorf("replay: #%d (%s) and #%d (%s) are %.0f years apart; a replay keeps the log's timing and cannot span more than %.0f years",
+			a.Seq, a.TS.Format(time.RFC3339), b.Seq, b.TS.Format(time.RFC3339), span.Hours()/24/365, maxReplaySpan.Hours()/24/365)
 	}
 	s := &Scenario{ID: ReplayID, Title: "Replay of a recorded log",
 		Watch:   fmt.Sprintf("%d recorded messages published again in their original order and timing.", len(envs)),

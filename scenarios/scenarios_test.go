@@ -175,3 +175,16 @@ func TestUnknownScenarioAndKnobErrorsListTheValidOnes(t *testing.T) {
 		})
 	}
 }
+
+func TestAReplayCannotSpanCenturiesAndSaysWhichMessages(t *testing.T) {
+	s, _ := Get("rpc-pricing")
+	ses, _ := session.Start(s, 1, nil)
+	ses.RunToEnd()
+	envs := ses.Trace().Envelopes()
+	far := *envs[len(envs)-1]
+	far.TS = far.TS.AddDate(250, 0, 0)
+	_, err := session.Replay(append(envs[:len(envs)-1:len(envs)-1], &far), 0, "")
+	if err == nil || !strings.Contains(err.Error(), "years apart") || !strings.Contains(err.Error(), "#1 ") {
+		t.Fatalf("replay of a log spanning 250 years: %v", err)
+	}
+}

@@ -57,6 +57,17 @@ func (s *Session) FlushRecording() error {
 	return nil
 }
 
+// RecordingErr is the failure that stopped the recording, if one did, every time it is
+// asked (see RecordingFailure for once).
+func (s *Session) RecordingErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.rec != nil && s.recErr == nil {
+		s.recErr = s.rec.Err()
+	}
+	return s.recErr
+}
+
 // RecordingFailure returns, once, the write failure that stopped the recording: a front
 // end shows it when it happens, and not again on every refresh.
 func (s *Session) RecordingFailure() error {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -36,20 +37,18 @@ func (h *historyView) chooseImport() {
 			return
 		}
 		defer rc.Close()
-		data, err := io.ReadAll(rc)
-		if err != nil {
-			h.l.showError("Cannot read the file", err)
-			return
-		}
-		h.importData(rc.URI().Name(), data)
+		h.importFrom(rc.URI().Name(), rc) // streamed: a huge file costs what its longest line does
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
 	d.Show()
 }
 
-// importData loads an exported log named name.
-func (h *historyView) importData(name string, data []byte) {
-	res, err := history.ReadBytes(name, data)
+// importData loads an exported log named name from memory.
+func (h *historyView) importData(name string, data []byte) { h.importFrom(name, bytes.NewReader(data)) }
+
+// importFrom loads an exported log named name, read from r.
+func (h *historyView) importFrom(name string, r io.Reader) {
+	res, err := history.ReadFrom(name, r)
 	if err != nil {
 		h.l.showError("Cannot import "+name, fmt.Errorf("%w; export a log with mfelab run -export or the Export button, as NDJSON or CloudEvents", err))
 		return

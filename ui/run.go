@@ -219,6 +219,9 @@ func (l *lab) recordingNote() string {
 	if l.ses == nil {
 		return ""
 	}
+	if err := l.ses.RecordingErr(); err != nil {
+		return " · recording stopped: the history file could not be written"
+	}
 	if info, on := l.ses.Recording(); on {
 		return " · recording as " + info.ID
 	} else if info.Error != "" {
