@@ -27,7 +27,8 @@ type Realtime struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wall   func() time.Time
-	end    int64 // bus time (since the epoch) past which nothing runs
+	end    int64                     // bus time (since the epoch) past which nothing runs
+	pace   func(ctx context.Context) // see StartRealtimePaced
 }
 
 // maxIdleSleep bounds how long the driver sleeps when idle, which is also how coarse bus
@@ -37,19 +38,27 @@ const maxIdleSleep = 20 * time.Millisecond
 // StartRealtime starts a driver at the given speed (clamped to MinSpeed..MaxSpeed, or
 // Instant). Stop it before stepping by hand; both take the loop lock, so they never overlap.
 func (b *Bus) StartRealtime(speed float64) *Realtime {
-	return b.startRealtime(speed, math.MaxInt64)
+	return b.startRealtime(speed, math.MaxInt64, nil)
 }
 
 // StartRealtimeUntil is StartRealtime with a horizon: no event due after end runs, and bus
 // time stops at end, at every speed, Instant included. A run driven this way stops where
 // RunUntil(end) stops.
 func (b *Bus) StartRealtimeUntil(speed float64, end time.Time) *Realtime {
-	return b.startRealtime(speed, int64(end.Sub(b.epoch)))
+	return b.startRealtime(speed, int64(end.Sub(b.epoch)), nil)
 }
 
-func (b *Bus) startRealtime(speed float64, end int64) *Realtime {
+// StartRealtimePaced is StartRealtimeUntil with a pace: the driver lets go of the loop
+// every few hundred events and calls pace, which may wait (until a recorder has caught
+// up, say) and must return once ctx is done. The run then falls behind the wall clock
+// rather than outrun what consumes its trace.
+func (b *Bus) StartRealtimePaced(speed float64, end time.Time, pace func(ctx context.Context)) *Realtime {
+	return b.startRealtime(speed, int64(end.Sub(b.epoch)), pace)
+}
+
+func (b *Bus) startRealtime(speed float64, end int64, pace func(context.Context)) *Realtime {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Realtime{b: b, speed: clampSpeed(speed), cancel: cancel, done: make(chan struct{}), wall: time.Now, end: end}
+	r := &Realtime{b: b, speed: clampSpeed(speed), cancel: cancel, done: make(chan struct{}), wall: time.Now, end: end, pace: pace}
 	go r.run(ctx)
 	return r
 }
@@ -102,6 +111,9 @@ func (r *Realtime) run(ctx context.Context) {
 		}
 
 		sleep := r.runDue(ctx, speed, wall0, bus0)
+		if r.pace != nil {
+			r.pace(ctx) // with the loop let go: never under the bus lock
+		}
 		if sleep == 0 {
 			continue
 		}
@@ -123,8 +135,8 @@ func (r *Realtime) runDue(ctx context.Context, speed float64, wall0 time.Time, b
 	b.claimLoopLocked()
 	defer b.releaseLoop()
 	for n := 0; ; n++ {
-		if n%64 == 63 && (ctx.Err() != nil || r.reset.Load()) {
-			return 0 // stop, or re-anchor at the new speed
+		if n%64 == 63 && (ctx.Err() != nil || r.reset.Load() || r.pace != nil) {
+			return 0 // stop, re-anchor at the new speed, or let the pace have its say
 		}
 		until := r.end
 		if speed != Instant {

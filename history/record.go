@@ -183,6 +183,13 @@ func (r *Recorder) Dropped() uint64 {
 	return r.dropped
 }
 
+// Backlog is how many recorded events wait to be handed to the store.
+func (r *Recorder) Backlog() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int(r.accepted - r.handed)
+}
+
 // Flush waits until everything recorded so far is committed, and reports the failure
 // that stopped the recording, if any.
 func (r *Recorder) Flush() error {
@@ -367,4 +374,50 @@ func (s *Store) Trace() (StoredTrace, error) {
 		}
 	}
 	return st, err
+}
+
+// RunEvents reads events from..to (to exclusive) of recorded run id's trace back, their
+// envelopes attached, in order: the window pages the old rows of a long run from here.
+// Events not yet committed are missing from the end of the result.
+func (s *Store) RunEvents(id string, from, to int) ([]bus.TraceEvent, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	var out []bus.TraceEvent
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ns := tx.Bucket([]byte(id))
+		if ns == nil {
+			return fmt.Errorf("%w %q in %s", ErrNoRun, id, s.path)
+		}
+		tb, ids, msgs := ns.Bucket(bTrace), ns.Bucket(bIDs), ns.Bucket(bMsgs)
+		if tb == nil || ids == nil || msgs == nil {
+			return nil
+		}
+		c := tb.Cursor()
+		var k [8]byte
+		binary.BigEndian.PutUint64(k[:], uint64(max(from, 0)))
+		for key, v := c.Seek(k[:]); key != nil && binary.BigEndian.Uint64(key) < uint64(to); key, v = c.Next() {
+			var r TraceRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("trace record %d of %s is unreadable: %w", binary.BigEndian.Uint64(key), id, err)
+			}
+			e := bus.TraceEvent{Kind: r.Kind, At: r.At, App: r.App, Topic: r.Topic, SubscriptionID: r.Sub, Pattern: r.Pattern,
+				Attempt: r.Attempt, Replay: r.Replay, UpcastFrom: r.UpcastFrom, Reason: r.Reason}
+			if r.ID != uuid.Nil {
+				if row := ids.Get(r.ID[:]); row != nil {
+					env, err := decode(msgs.Get(row))
+					if err != nil {
+						return err
+					}
+					e.Env = env
+					if e.Topic == "" {
+						e.Topic = env.Topic
+					}
+				}
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
 }

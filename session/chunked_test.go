@@ -67,3 +67,40 @@ func TestChunkedPtrChangesInPlace(t *testing.T) {
 		t.Fatal("Ptr did not change the item in place")
 	}
 }
+
+// Dropping the oldest chunks keeps every other item at its index, never drops the chunk
+// being filled, and keeps appending.
+func TestChunkedDropsOldChunksAndKeepsIndexes(t *testing.T) {
+	for _, n := range []int{0, 5, chunkLen, 3*chunkLen + 17} {
+		for _, before := range []int{0, 1, chunkLen - 1, chunkLen, 2*chunkLen + 3, n, n + chunkLen} {
+			var c Chunked[int]
+			for i := range n {
+				c.Append(i)
+			}
+			first := c.DropBefore(before)
+			if first > before || first%chunkLen != 0 && first != n || first > n {
+				t.Fatalf("n=%d DropBefore(%d): First %d", n, before, first)
+			}
+			if n > 0 && first == n && n%chunkLen != 0 {
+				t.Fatalf("n=%d DropBefore(%d) dropped the chunk being filled", n, before)
+			}
+			for i := first; i < n; i++ {
+				if c.At(i) != i {
+					t.Fatalf("n=%d DropBefore(%d): At(%d) = %d", n, before, i, c.At(i))
+				}
+			}
+			for i, v := range c.All() {
+				if i != v || i < first {
+					t.Fatalf("n=%d DropBefore(%d): All gave %d at %d", n, before, v, i)
+				}
+			}
+			if got := c.From(0); len(got) != n-first {
+				t.Fatalf("n=%d DropBefore(%d): From(0) has %d items, want %d", n, before, len(got), n-first)
+			}
+			c.Append(n)
+			if c.At(n) != n || c.Len() != n+1 {
+				t.Fatalf("n=%d DropBefore(%d): append after dropping lost the item", n, before)
+			}
+		}
+	}
+}

@@ -206,8 +206,14 @@ func (d *Diagram) add(i int, e bus.TraceEvent) {
 func (d *Diagram) openDelivery(id uuid.UUID, sub uint64) *row {
 	for r := d.rows.Len() - 1; r >= max(0, d.rows.Len()-openWindow); r-- {
 		p := d.rows.Ptr(r)
+		if int(p.event) < d.t.events.First() {
+			return nil
+		}
 		ev := d.t.events.At(int(p.event))
 		if ev.env != nil && ev.env.ID == id && ev.sub == sub && ev.kind != bus.TracePublished {
+			if p.kind == ArrowDeadLetter {
+				return nil // that delivery is over: a redelivery draws a row of its own
+			}
 			return p
 		}
 	}
@@ -248,35 +254,62 @@ func (d *Diagram) Apps() []string {
 
 // Arrow returns row i.
 func (d *Diagram) Arrow(i int) Arrow {
-	d.t.mu.RLock()
-	defer d.t.mu.RUnlock()
-	return d.arrowLocked(i)
+	if a := d.Arrows(i, i+1); len(a) == 1 {
+		return a[0]
+	}
+	return Arrow{}
 }
 
-// Arrows returns rows from..to (to exclusive, clamped).
+// Arrows returns rows from..to (to exclusive, clamped). Rows drawn from events no longer
+// in memory read them back as Trace.Event does.
 func (d *Diagram) Arrows(from, to int) []Arrow {
 	d.t.mu.RLock()
-	defer d.t.mu.RUnlock()
 	from, to = max(from, 0), min(to, d.rows.Len())
-	out := make([]Arrow, 0, max(to-from, 0))
+	out := make([]Arrow, max(to-from, 0))
+	var old []int // positions in out whose events were let go
 	for i := from; i < to; i++ {
-		out = append(out, d.arrowLocked(i))
+		r := d.rows.At(i)
+		if int(r.event) < d.t.events.First() || int(r.reason) >= 0 && int(r.reason) < d.t.events.First() {
+			old = append(old, i-from)
+			continue
+		}
+		reason := ""
+		if r.reason >= 0 {
+			reason = d.t.eventLocked(int(r.reason)).Reason
+		}
+		out[i-from] = d.arrow(r, d.t.eventLocked(int(r.event)), reason)
+	}
+	rows := make([]row, len(old))
+	for k, j := range old {
+		rows[k] = d.rows.At(from + j)
+	}
+	d.t.mu.RUnlock()
+	for k, j := range old { // read back outside the lock: the bus must not wait on a file
+		r := rows[k]
+		reason := ""
+		if r.reason >= 0 {
+			reason = d.t.Event(int(r.reason)).Reason
+		}
+		out[j] = d.arrow(r, d.t.Event(int(r.event)), reason)
 	}
 	return out
 }
 
-func (d *Diagram) arrowLocked(i int) Arrow {
-	r := d.rows.At(i)
-	e := d.t.eventLocked(int(r.event))
+// arrow makes row r, drawn from event e, into an Arrow; reason is that of the failure
+// that changed its kind, if one did.
+func (d *Diagram) arrow(r row, e bus.TraceEvent, reason string) Arrow {
 	a := Arrow{Kind: r.kind, From: int(r.from), To: int(r.to), At: e.At.Sub(d.t.epoch), Topic: e.Topic,
 		Reason: e.Reason, Attempt: e.Attempt, Event: int(r.event)}
+	if e.Kind == Gone {
+		a.At, a.Topic = 0, "(let go from memory)"
+	}
 	if e.Env != nil {
 		a.Seq, a.Envelope = e.Env.Seq, e.Env.ID
 	}
 	switch {
 	case r.reason >= 0:
-		a.Reason = d.t.eventLocked(int(r.reason)).Reason
-	case r.kind == ArrowErrorReply:
+		a.Reason = reason
+	case r.kind == ArrowErrorReply && e.Env != nil:
 		if err := rpc.ReplyError(e.Env.Payload); err != nil {
 			a.Reason = err.Error()
 		}
@@ -309,8 +342,10 @@ func (d *Diagram) RowOfEvent(i int, env uuid.UUID) int {
 		return -1
 	}
 	for r := lo; r < n; r++ {
-		if ev := d.t.events.At(int(d.rows.At(r).event)); ev.env != nil && ev.env.ID == env {
-			return r
+		if i := int(d.rows.At(r).event); i >= d.t.events.First() {
+			if ev := d.t.events.At(i); ev.env != nil && ev.env.ID == env {
+				return r
+			}
 		}
 	}
 	return -1

@@ -96,3 +96,18 @@ func TestAReplayDrawsEveryPublishedMessage(t *testing.T) {
 		t.Fatalf("RowOfEvent by envelope found %d", row)
 	}
 }
+
+// A dead letter stays a dead letter: redelivering it later draws a row of its own rather
+// than rewriting the one that ended at the dead-letter store.
+func TestARedeliveredDeadLetterKeepsItsFirstArrow(t *testing.T) {
+	rows := diagram(t, "retry-dlq-idempotency", nil)
+	dead := 0
+	for _, r := range rows {
+		if r == "dead letter payment->notifications payment.processed" {
+			dead++
+		}
+	}
+	if dead != 2 {
+		t.Fatalf("%d dead-letter arrows for the poison message, want 2 (its first delivery and the operator's redelivery):\n%s", dead, strings.Join(rows, "\n"))
+	}
+}

@@ -12,8 +12,25 @@ import (
 // Export writes the session's run to path in format f, atomically. NDJSON, CloudEvents
 // and CSV hold its published messages; Mermaid draws its diagram, row for row as the
 // window draws it. It returns how many messages (or, for Mermaid, arrows) it wrote.
+//
+// When the trace has let go of its oldest events, the export is made from the run's
+// recording instead, which holds them all; a run neither held whole nor recorded cannot
+// be exported whole, and says so.
 func (s *Session) Export(path string, f history.Format) (int, error) {
-	return ExportTrace(s.trace, path, f)
+	if s.trace.Complete() {
+		return ExportTrace(s.trace, path, f)
+	}
+	s.mu.Lock()
+	store, id := s.store, s.info.ID
+	s.mu.Unlock()
+	if store == nil {
+		return 0, fmt.Errorf("the run's oldest events were let go from memory and it was not recorded: keep more in memory, or open a history file, and run it again")
+	}
+	if err := s.FlushRecording(); err != nil {
+		return 0, err
+	}
+	n, _, err := ExportRun(store, id, path, f, history.Query{})
+	return n, err
 }
 
 // ExportTrace writes t to path in format f (see Session.Export).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"mfelab/bus"
 	"mfelab/history"
 	"mfelab/scenarios"
 )
@@ -32,6 +33,10 @@ func (s *Session) Record(store *history.Store) (history.RunInfo, error) {
 	s.info, s.ns, s.recErr, s.recReported = info, ns, nil, false
 	s.rec = ns.NewRecorder()
 	s.trace.recordFrom(s.rec.Record)
+	// events the trace lets go of are read back from the recording
+	id := info.ID
+	s.store = store
+	s.trace.pages.setSource(func(from, to int) ([]bus.TraceEvent, error) { return store.RunEvents(id, from, to) })
 	return info, nil
 }
 

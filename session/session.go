@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -29,6 +30,7 @@ type Session struct {
 	speed float64
 	rec   *history.Recorder
 	ns    *history.Store
+	store *history.Store // the file the session was recorded into
 	info  history.RunInfo
 	// recErr is the failure that stopped the recording; reported once through RecordingError.
 	recErr      error
@@ -102,7 +104,7 @@ func (s *Session) StepAct() bool {
 // RunToEnd runs everything up to the horizon, as fast as it goes.
 func (s *Session) RunToEnd() int {
 	s.Pause()
-	return s.run.RunToEnd()
+	return s.runUntil(s.run.End())
 }
 
 // Play runs the session against the wall clock at speed (bus.MinSpeed..bus.MaxSpeed, or
@@ -115,8 +117,53 @@ func (s *Session) Play(speed float64) {
 	if s.rt != nil || s.run.Finished() {
 		return
 	}
-	s.rt = s.run.Bus.StartRealtimeUntil(speed, s.run.End())
+	s.rt = s.run.Bus.StartRealtimePaced(speed, s.run.End(), s.pace)
 }
+
+// maxBacklog is how many trace events a recording may fall behind before the run waits
+// for it: recording never blocks the bus, so without this a run faster than the disk
+// would hold its whole trace a second time, in the recorder's queue.
+const maxBacklog = 1 << 16
+
+// pace waits, outside the bus lock, while the recording is more than maxBacklog events
+// behind, until it is within half of that or ctx is done.
+func (s *Session) pace(ctx context.Context) {
+	s.mu.Lock()
+	rec := s.rec
+	s.mu.Unlock()
+	if rec == nil || rec.Backlog() <= maxBacklog {
+		return
+	}
+	for rec.Backlog() > maxBacklog/2 && ctx.Err() == nil && rec.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// RunFor runs d of bus time (up to the horizon), in steps that let a recording keep up.
+func (s *Session) RunFor(d time.Duration) {
+	s.Pause()
+	end := s.run.Bus.Now().Add(d)
+	if end.After(s.run.End()) {
+		end = s.run.End()
+	}
+	s.runUntil(end)
+}
+
+// runUntil runs to bus time end in slices, pacing between them.
+func (s *Session) runUntil(end time.Time) int {
+	n := 0
+	for {
+		next := s.run.Bus.Now().Add(paceSlice)
+		if !next.Before(end) {
+			return n + s.run.Bus.RunUntil(end)
+		}
+		n += s.run.Bus.RunUntil(next)
+		s.pace(context.Background())
+	}
+}
+
+// paceSlice is how much bus time runs between two looks at the recording's backlog.
+const paceSlice = 50 * time.Millisecond
 
 // SetSpeed changes the pace, now if playing, else for the next Play.
 func (s *Session) SetSpeed(speed float64) {
@@ -155,12 +202,25 @@ func (s *Session) Playing() bool {
 
 // Settle stops playing once the run is finished and reports whether it is: the one rule
 // for "this run is over", for every front end. A session is finished when nothing is due
-// before its horizon.
+// before its horizon; it then stands at its horizon, at whatever speed it was played, as
+// a run to the end does.
 func (s *Session) Settle() bool {
 	if !s.run.Finished() {
 		return false
 	}
+	// Seen from outside, a running loop can look idle between one event and what it
+	// schedules: look again with the driver stopped.
+	s.mu.Lock()
+	playing, speed := s.rt != nil, s.speed
+	s.mu.Unlock()
 	s.Pause()
+	if !s.run.Finished() {
+		if playing {
+			s.Play(speed)
+		}
+		return false
+	}
+	s.run.Bus.RunUntil(s.run.End())
 	return true
 }
 

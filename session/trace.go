@@ -3,6 +3,7 @@ package session
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -24,17 +25,27 @@ type Trace struct {
 	mu    sync.RWMutex
 	epoch time.Time
 
-	events    Chunked[entry]
-	extras    []extra          // what an event holds beyond its entry, for the few that do
-	apps      []string         // interned app names
-	appIndex  map[string]int32 // name -> index in apps
-	published Chunked[int32]   // indexes of the published events, in order
-	idsSorted bool             // published IDs have only increased, so they can be searched
-	diagram   *Diagram
+	events     Chunked[entry]
+	extras     []extra          // what events hold beyond their entry, interned
+	extraIndex map[extra]int32  // extra -> its index in extras
+	apps       []string         // interned app names
+	appIndex   map[string]int32 // name -> index in apps
+	published  Chunked[int32]   // indexes of the published events, in order
+	idsSorted  bool             // published IDs have only increased, so they can be searched
+	diagram    *Diagram
 	// record, when set, gets every event as it is added (a history recorder, which
 	// never blocks).
 	record func(bus.TraceEvent)
+
+	// keep is how many of the newest messages stay in memory, with their events; older
+	// events are let go and read back through pages when shown. 0 keeps everything.
+	keep  int
+	pages *pager
 }
+
+// A Trace keeps at least this many of its newest messages in memory whatever its limit,
+// so that what a handler does next can always be tied to what it received.
+const minKeep = 2 * chunkLen
 
 // entry is one trace event, compact: the topic is the envelope's unless an extra says
 // otherwise; reasons, patterns and the like live in extras.
@@ -54,7 +65,7 @@ type extra struct {
 }
 
 func newTrace(epoch time.Time, apps []string, publishes bool) *Trace {
-	t := &Trace{epoch: epoch, appIndex: map[string]int32{}, idsSorted: true}
+	t := &Trace{epoch: epoch, appIndex: map[string]int32{}, extraIndex: map[extra]int32{}, idsSorted: true, pages: newPager()}
 	for _, a := range apps {
 		t.intern(a)
 	}
@@ -83,8 +94,7 @@ func (t *Trace) add(e bus.TraceEvent) {
 		x.topic = e.Topic
 	}
 	if x != (extra{}) {
-		en.extra = int32(len(t.extras))
-		t.extras = append(t.extras, x)
+		en.extra = t.internExtra(x)
 	}
 	i := t.events.Len()
 	t.events.Append(en)
@@ -94,6 +104,7 @@ func (t *Trace) add(e bus.TraceEvent) {
 			t.idsSorted = compareIDs(last, e.Env.ID) < 0
 		}
 		t.published.Append(int32(i))
+		t.trimLocked()
 	}
 	t.diagram.add(i, e)
 	if t.record != nil {
@@ -112,6 +123,53 @@ func (t *Trace) recordFrom(fn func(bus.TraceEvent)) {
 		}
 	}
 	t.record = fn
+}
+
+// maxInterned bounds the distinct extras interned; past it (reasons that name IDs, say)
+// each is kept as it comes.
+const maxInterned = 1 << 16
+
+func (t *Trace) internExtra(x extra) int32 {
+	if i, ok := t.extraIndex[x]; ok {
+		return i
+	}
+	i := int32(len(t.extras))
+	t.extras = append(t.extras, x)
+	if len(t.extraIndex) < maxInterned {
+		t.extraIndex[x] = i
+	}
+	return i
+}
+
+// trimLocked lets go of the oldest events once more than keep messages are held.
+func (t *Trace) trimLocked() {
+	if t.keep <= 0 {
+		return
+	}
+	held := t.published.Len() - t.published.First()
+	if held < max(t.keep, minKeep)+chunkLen {
+		return // let go a chunk at a time
+	}
+	oldest := t.published.Len() - max(t.keep, minKeep)
+	t.events.DropBefore(int(t.published.At(oldest)))
+	t.published.DropBefore(oldest)
+}
+
+// SetKeep sets how many of the newest messages stay in memory (0: all). Older events are
+// read back from the run's recording when shown, or are shown as let go when the run is
+// not recorded.
+func (t *Trace) SetKeep(messages int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.keep = max(messages, 0)
+	t.trimLocked()
+}
+
+// Held is the index of the oldest event still in memory.
+func (t *Trace) Held() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.events.First()
 }
 
 func compareIDs(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }
@@ -133,12 +191,21 @@ func (t *Trace) Messages() int {
 // Epoch is the bus time the run started at; event times are offsets from it.
 func (t *Trace) Epoch() time.Time { return t.epoch }
 
-// Event returns event i as the bus emitted it (without Err, whose text is in Reason).
+// Event returns event i as the bus emitted it (without Err, whose text is in Reason). An
+// event no longer in memory is read back from the run's recording; when that cannot be
+// done it comes back as Gone.
 func (t *Trace) Event(i int) bus.TraceEvent {
 	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.eventLocked(i)
+	if i >= t.events.First() {
+		defer t.mu.RUnlock()
+		return t.eventLocked(i)
+	}
+	t.mu.RUnlock()
+	return t.pages.event(i)
 }
+
+// Gone is the Kind of an event that was let go from memory and cannot be read back.
+const Gone bus.TraceKind = 0
 
 func (t *Trace) eventLocked(i int) bus.TraceEvent {
 	en := t.events.At(i)
@@ -157,61 +224,85 @@ func (t *Trace) eventLocked(i int) bus.TraceEvent {
 	return e
 }
 
-// Events returns events from index from on, expanded.
+// Events returns events from index from on, expanded (those no longer in memory read back
+// as Event does).
 func (t *Trace) Events(from int) []bus.TraceEvent {
+	from = max(from, 0)
+	var out []bus.TraceEvent
+	if held := t.Held(); from < held {
+		for i := from; i < held; i++ {
+			out = append(out, t.pages.event(i))
+		}
+		from = held
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	from = max(from, 0)
-	out := make([]bus.TraceEvent, 0, max(t.events.Len()-from, 0))
-	for i := from; i < t.events.Len(); i++ {
+	for i := max(from, t.events.First()); i < t.events.Len(); i++ {
 		out = append(out, t.eventLocked(i))
 	}
 	return out
 }
 
-// Envelopes returns every published envelope, in the order published.
+// Envelopes returns every published envelope held in memory, in the order published.
 func (t *Trace) Envelopes() []*bus.Envelope {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	out := make([]*bus.Envelope, 0, t.published.Len())
-	for _, i := range t.published.All() {
-		out = append(out, t.events.At(int(i)).env)
+	lo := t.firstHeldPublished()
+	out := make([]*bus.Envelope, 0, t.published.Len()-lo)
+	for k := lo; k < t.published.Len(); k++ {
+		out = append(out, t.events.At(int(t.published.At(k))).env)
 	}
 	return out
 }
 
-// Published returns the event index of the published message with that ID, or -1.
+// firstHeldPublished is the first index into published whose event is still held.
+func (t *Trace) firstHeldPublished() int {
+	k := t.published.First()
+	for k < t.published.Len() && int(t.published.At(k)) < t.events.First() {
+		k++
+	}
+	return k
+}
+
+// Complete reports whether every event of the run is still in memory.
+func (t *Trace) Complete() bool { return t.Held() == 0 }
+
+// Published returns the event index of the published message with that ID among those
+// held in memory, or -1.
 func (t *Trace) Published(id uuid.UUID) int {
 	if id == (uuid.UUID{}) {
 		return -1
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	n := t.published.Len()
+	lo, n := t.firstHeldPublished(), t.published.Len()
+	envAt := func(k int) *bus.Envelope { return t.events.At(int(t.published.At(k))).env }
 	if t.idsSorted {
-		lo, hi := 0, n
+		hi := n
 		for lo < hi {
 			mid := int(uint(lo+hi) >> 1)
-			if compareIDs(t.events.At(int(t.published.At(mid))).env.ID, id) < 0 {
+			if compareIDs(envAt(mid).ID, id) < 0 {
 				lo = mid + 1
 			} else {
 				hi = mid
 			}
 		}
-		if lo < n {
-			if i := int(t.published.At(lo)); t.events.At(i).env.ID == id {
-				return i
-			}
+		if lo < n && envAt(lo).ID == id {
+			return int(t.published.At(lo))
 		}
 		return -1
 	}
-	for _, i := range t.published.All() {
-		if t.events.At(int(i)).env.ID == id {
-			return int(i)
+	for k := lo; k < n; k++ {
+		if envAt(k).ID == id {
+			return int(t.published.At(k))
 		}
 	}
 	return -1
 }
+
+// causedScan bounds how many later messages Caused looks through: what a handler
+// publishes follows what it received closely.
+const causedScan = 1 << 16
 
 // Caused returns the event indexes of the messages published while handling id, in order.
 func (t *Trace) Caused(id uuid.UUID) []int {
@@ -222,9 +313,11 @@ func (t *Trace) Caused(id uuid.UUID) []int {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	var out []int
-	for _, i := range t.published.All() {
-		if int(i) > from && t.events.At(int(i)).env.Meta.CausationID == id {
-			out = append(out, int(i))
+	lo, n := t.firstHeldPublished(), t.published.Len()
+	k := lo + sort.Search(n-lo, func(j int) bool { return int(t.published.At(lo+j)) > from })
+	for end := min(n, k+causedScan); k < end; k++ {
+		if i := int(t.published.At(k)); t.events.At(i).env.Meta.CausationID == id {
+			out = append(out, i)
 		}
 	}
 	return out
@@ -242,6 +335,9 @@ func (t *Trace) Format(i int) string { return FormatEvent(t.Event(i), t.epoch) }
 
 // FormatEvent renders e, whose times count from epoch, as Trace.Format does.
 func FormatEvent(e bus.TraceEvent, epoch time.Time) string {
+	if e.Kind == Gone {
+		return "          (let go from memory, and the run is not recorded: keep more in memory, or record to a history file)"
+	}
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "+%7.3fs ", e.At.Sub(epoch).Seconds())
 	if e.Env != nil {

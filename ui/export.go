@@ -86,9 +86,12 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 					l.showError("Export failed", fmt.Errorf("%w; nothing was written to %s", err, path))
 					return
 				}
-				what := fmt.Sprintf("%d message(s)", n)
-				if c.format == pngFormat {
-					what = fmt.Sprintf("a picture of %d arrow(s)", n)
+				what := plural(n, "message")
+				switch c.format {
+				case pngFormat:
+					what = "a picture of " + plural(n, "arrow")
+				case string(history.Mermaid):
+					what = "a diagram of " + plural(n, "arrow")
 				}
 				dialog.ShowInformation("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path), l.win)
 			}, l.win)
@@ -127,4 +130,12 @@ func (l *lab) exportPNG(path string) (int, error) {
 		return 0, err
 	}
 	return rows, nil
+}
+
+// plural renders "1 arrow", "2 arrows".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -118,4 +118,5 @@ func (l *lab) openStore(path string) {
 		l.prefs.SetString(prefStorePath, path)
 	}
 	l.hist.reloadRuns()
+	l.refresh() // the status line says whether runs are recorded
 }

@@ -3,6 +3,9 @@ package ui
 import (
 	"fmt"
 	"maps"
+	"math"
+	"os"
+	"runtime/debug"
 	"strconv"
 
 	"fyne.io/fyne/v2"
@@ -166,3 +169,64 @@ func (l *lab) setKnob(k scenarios.Knob, v string) bool {
 	}
 	return true
 }
+
+// keepChoices are the memory selector's limits: how many of a run's newest messages stay
+// in memory. Older ones are read back from the history file as they are shown.
+var keepChoices = []struct {
+	label    string
+	messages int
+}{{"newest 100k messages", 100_000}, {"newest 500k messages", 500_000}, {"newest 2M messages", 2_000_000}, {"every message", 0}}
+
+// defaultKeep holds a run of about 200 MB in memory.
+const defaultKeep = "newest 500k messages"
+
+// newKeepSelect is the memory selector, set to the stored choice.
+func (l *lab) newKeepSelect() *widget.Select {
+	var labels []string
+	for _, c := range keepChoices {
+		labels = append(labels, c.label)
+	}
+	sel := widget.NewSelect(labels, func(v string) {
+		for _, c := range keepChoices {
+			if c.label == v {
+				l.keep = c.messages
+				if l.ses != nil {
+					l.ses.Trace().SetKeep(c.messages)
+				}
+				setMemoryLimit(c.messages)
+				l.remember(prefKeep, v)
+			}
+		}
+	})
+	choice := defaultKeep
+	if l.prefs != nil {
+		choice = l.prefs.StringWithFallback(prefKeep, defaultKeep)
+	}
+	sel.SetSelected(choice)
+	if sel.Selected == "" {
+		sel.SetSelected(defaultKeep)
+	}
+	return sel
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit that fits keeping this many
+// messages (none for every message), so the collector works to hold the process's
+// resident memory there instead of letting it grow to twice what is live. A GOMEMLIMIT
+// in the environment wins.
+func setMemoryLimit(messages int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	limit := int64(math.MaxInt64)
+	if messages > 0 {
+		limit = memoryBase + int64(messages)*memoryPerMessage
+	}
+	debug.SetMemoryLimit(limit)
+}
+
+// The window's own memory (fonts, widgets, caches) and what one kept message costs with
+// its events, envelope and diagram row, with room for the collector to work in.
+const (
+	memoryBase       = 160 << 20
+	memoryPerMessage = 640
+)

@@ -37,6 +37,7 @@ type lab struct {
 	set      scenarios.Values
 	seed     uint64
 	speed    float64
+	keep     int // messages kept in memory per run; older ones are read back from the history file
 	ses      *session.Session
 	seen     int // trace events already taken into the widgets
 
@@ -167,10 +168,13 @@ func (l *lab) buildControls() fyne.CanvasObject {
 			}
 		}
 	})
-	l.speedSel.SetSelected("1x")
+	// the stored choice, read before anything is selected: selecting saves
+	speed := "1x"
 	if l.prefs != nil {
-		l.speedSel.SetSelected(l.prefs.StringWithFallback(prefSpeed, "1x"))
+		speed = l.prefs.StringWithFallback(prefSpeed, speed)
 	}
+	l.speedSel.SetSelected(speed)
+	keepSel := l.newKeepSelect()
 	themeSel := widget.NewSelect(themeChoices, func(v string) {
 		if a := fyne.CurrentApp(); a != nil && l.prefs != nil && l.prefs.String(prefTheme) != v {
 			applyTheme(a, v)
@@ -197,7 +201,8 @@ func (l *lab) buildControls() fyne.CanvasObject {
 		bold("Scenario"), l.picker, l.watch,
 		widget.NewSeparator(),
 		bold("Knobs"), l.knobBox,
-		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel), widget.NewFormItem("Theme", themeSel)),
+		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel),
+			widget.NewFormItem("Memory", keepSel), widget.NewFormItem("Theme", themeSel)),
 		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
 		l.statusLbl, l.actLabel,
 		widget.NewSeparator(),

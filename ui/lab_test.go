@@ -152,3 +152,27 @@ func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 		t.Fatalf("dead letters: %+v", l.views.deadRows)
 	}
 }
+
+// The speed chosen last time is the speed of the next start: choosing the default while
+// the window is built must not overwrite it.
+func TestTheSpeedIsRemembered(t *testing.T) {
+	a := test.NewApp()
+	t.Cleanup(a.Quit)
+	a.Preferences().SetString(prefSpeed, "instant")
+	l := newLab(test.NewWindow(nil), Options{})
+	t.Cleanup(l.close)
+	if l.speedSel.Selected != "instant" || l.speed != bus.Instant || a.Preferences().String(prefSpeed) != "instant" {
+		t.Fatalf("speed %q (%v), stored %q", l.speedSel.Selected, l.speed, a.Preferences().String(prefSpeed))
+	}
+}
+
+// After one step the log shows the rows the status line counts.
+func TestTheLogShowsEveryStepAtOnce(t *testing.T) {
+	l := newTestLab(t)
+	for range 3 {
+		l.step()
+		if got, want := l.log.list.Length(), l.ses.Trace().Len(); got != want || want == 0 {
+			t.Fatalf("the log lists %d rows of %d events", got, want)
+		}
+	}
+}

@@ -120,7 +120,8 @@ func (v *logView) apply() {
 	v.shown = v.shown[:0]
 	if v.filtered() && v.l.ses != nil {
 		t := v.l.ses.Trace()
-		for i := range v.l.seen {
+		// over the messages kept in memory: the rest would be read back from the file, all of it
+		for i := t.Held(); i < v.l.seen; i++ {
 			if session.Matches(t.Event(i), v.status, v.filter) {
 				v.shown = append(v.shown, int32(i))
 			}

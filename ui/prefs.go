@@ -15,6 +15,7 @@ const (
 	prefSpeed     = "speed"
 	prefStorePath = "history.path"
 	prefTheme     = "theme"
+	prefKeep      = "memory.keep"
 )
 
 // Theme choices: the system's, or one forced.

@@ -28,6 +28,7 @@ func (l *lab) adopt(ses *session.Session) {
 	l.endSession()
 	l.ses, l.seen = ses, 0
 	ses.SetSpeed(l.speed)
+	ses.Trace().SetKeep(l.keep)
 	l.setRunButton(false)
 	l.log.reset()
 	l.panels.reset(ses.Run().World)
@@ -190,12 +191,13 @@ func (l *lab) refresh() {
 		active[e.App] = true
 		l.log.take(i, e)
 	}
-	if n > l.seen {
+	grew := n > l.seen
+	l.seen = n // before the list redraws: its length is read from it
+	if grew {
 		l.log.refresh(ses.Playing())
 		l.flow.update()
 		l.syncSlider()
 	}
-	l.seen = n
 	l.panels.refresh(ses.Run().World, active)
 	st := ses.State()
 	l.statusLbl.SetText(ses.Origin() + st.String() + l.recordingNote())
