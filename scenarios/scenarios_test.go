@@ -188,3 +188,27 @@ func TestAReplayCannotSpanCenturiesAndSaysWhichMessages(t *testing.T) {
 		t.Fatalf("replay of a log spanning 250 years: %v", err)
 	}
 }
+
+// The Dashboard shows the breaker state the breaker last announced, at every step.
+func TestTheDashboardFollowsTheBreaker(t *testing.T) {
+	s, _ := Get("circuit-breaker")
+	ses, _ := session.Start(s, 42, nil)
+	dash := ses.Run().World.App(Dashboard)
+	want, seen := "", 0
+	for ses.Step() {
+		for _, e := range ses.Trace().Events(seen) {
+			seen++
+			if e.Kind == bus.TraceDelivered && e.App == Dashboard && e.Topic == "breaker.inventory.state" {
+				var tr struct{ To string }
+				_ = json.Unmarshal(e.Env.Payload, &tr)
+				want = tr.To
+			}
+		}
+		if got := dash.Get("breaker inventory"); want != "" && got != want {
+			t.Fatalf("at +%v the Dashboard says %q, the breaker announced %q", ses.Elapsed(), got, want)
+		}
+	}
+	if want == "" {
+		t.Fatal("the breaker announced nothing")
+	}
+}

@@ -54,6 +54,18 @@ func (s State) String() string {
 // MarshalText renders the state's name.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state's name, so that a consumer of the breaker's transition
+// events decodes the state that was published.
+func (s *State) UnmarshalText(b []byte) error {
+	for _, st := range []State{Closed, Open, HalfOpen} {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("breaker state %q: want closed, open or half-open", b)
+}
+
 // ErrOpen is what a refused call's error is, for errors.Is.
 var ErrOpen = errors.New("circuit open")
 

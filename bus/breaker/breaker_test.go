@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -255,5 +256,20 @@ func BenchmarkExecuteOpen(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = br.Execute(fn)
+	}
+}
+
+func TestATransitionReadsBackAsPublished(t *testing.T) {
+	in := Transition{Name: "inventory", From: HalfOpen, To: Open, Reason: "trial failed"}
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Transition
+	if err := json.Unmarshal(data, &out); err != nil || out.From != HalfOpen || out.To != Open {
+		t.Fatalf("%s read back as %+v (%v)", data, out, err)
+	}
+	if err := json.Unmarshal([]byte(`{"to":"ajar"}`), &out); err == nil {
+		t.Fatal("an unknown state was accepted")
 	}
 }
