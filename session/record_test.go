@@ -2,12 +2,14 @@ package session
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"mfelab/bus"
 	"mfelab/history"
 	"mfelab/scenarios"
 )
@@ -161,5 +163,45 @@ func TestTheWindowsArrowsAreTheMermaidExportsArrows(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Time travel to message k of a recorded run gives the panels and trace of the original
+// at that moment, and running on gives the original's end, deliveries and all.
+func TestRewindRetracesARecordedRun(t *testing.T) {
+	st := openStore(t)
+	s, _ := scenarios.Get("checkout-orchestrated")
+	knobs := scenarios.Values{"fail": "ship"}
+	orig, info := recordRun(t, st, s, 42, knobs)
+	ns, _ := st.In(info.ID)
+	recorded, err := ns.Query(history.Query{})
+	ns.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{0, 1, 9, len(recorded)} {
+		ses, err := Rewind(s, info.Seed, scenarios.Values(info.Knobs), recorded, k, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// one event can publish several messages: it stops after the one that publishes k
+		if n := ses.Trace().Messages(); n < k || n > k+2 {
+			t.Fatalf("rewound to %d messages, holds %d", k, n)
+		}
+		ses.RunToEnd()
+		if a, b := fingerprint(t, ses), fingerprint(t, orig); a != b {
+			t.Fatalf("running on from message %d does not end as the original did", k)
+		}
+		if orig.Run().World.App(scenarios.Inventory).Get("stock keyboard") != ses.Run().World.App(scenarios.Inventory).Get("stock keyboard") {
+			t.Fatal("the panels differ")
+		}
+	}
+	// a run changed by hand cannot be retraced
+	other := append([]*bus.Envelope(nil), recorded...)
+	changed := *other[3]
+	changed.ID[15] ^= 1
+	other[3] = &changed
+	if _, err := Rewind(s, info.Seed, scenarios.Values(info.Knobs), other, 5, ""); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("a diverging recording rewound: %v", err)
 	}
 }

@@ -280,3 +280,37 @@ func (s *Session) Close() error {
 
 // ErrRecording marks failures of the recording, not of the run.
 var ErrRecording = errors.New("recording")
+
+// ErrDiverged means a fresh run of a recorded scenario does not retrace the recording:
+// something changed it by hand while it ran (a panel taken down, a breaker forced).
+var ErrDiverged = errors.New("the recorded run cannot be retraced")
+
+// Rewind makes the session time travel gives: scenario s with the recorded knobs and seed,
+// started afresh and stepped until k of its messages are out, paused there. Since a run is
+// determined by its scenario, knobs and seed, every panel is then exactly as it was just
+// after message k, and stepping or running on delivers as the original did. recorded is
+// the run's messages as stored (one event may publish several, so a few more than k may
+// be out); they must be retraced, ID for ID, or Rewind fails with
+// ErrDiverged and the caller can fall back on Replay.
+func Rewind(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, recorded []*bus.Envelope, k int, origin string) (*Session, error) {
+	ses, err := Start(s, seed, knobs)
+	if err != nil {
+		return nil, err
+	}
+	ses.origin = origin
+	k = min(max(k, 0), len(recorded))
+	ses.run.StepToMessage(k)
+	got := ses.trace.Envelopes()
+	for i := range k {
+		if i >= len(got) || got[i].ID != recorded[i].ID {
+			_ = ses.Close()
+			at := "its end"
+			if i < len(got) {
+				at = fmt.Sprintf("#%d %s", got[i].Seq, got[i].Topic)
+			}
+			return nil, fmt.Errorf("%w: a fresh run of %s parts from the recording at message %d (recorded #%d %s, fresh %s)",
+				ErrDiverged, s.ID, i+1, recorded[i].Seq, recorded[i].Topic, at)
+		}
+	}
+	return ses, nil
+}

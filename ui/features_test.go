@@ -121,6 +121,7 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	l.ses.RunToEnd()
 	l.refresh()
 	final := l.panels.cards["inventory"].body.Text
+	finalPay := l.panels.cards["payment"].body.Text
 	h := l.hist
 	l.lowerTabs.SelectIndex(1) // the History tab lists the run while it is still being recorded
 	if len(h.runs.Options) != 1 {
@@ -143,20 +144,35 @@ func TestRunsAreRecordedAndTimeTravelRebuildsThePanels(t *testing.T) {
 	}
 	h.slider.SetValue(float64(at))
 	h.travel()
-	if l.ses.Scenario().ID != "replay" || !strings.Contains(l.statusLbl.Text, "time travel") {
+	if l.ses.Scenario().ID != "checkout-orchestrated" || !strings.Contains(l.statusLbl.Text, "time travel") {
 		t.Fatalf("after travel: %s %q", l.ses.Scenario().ID, l.statusLbl.Text)
 	}
 	if got := l.ses.Trace().Messages(); got != at+1 {
 		t.Fatalf("time travel to message %d shows %d messages", at+1, got)
 	}
-	if final == "" {
-		t.Fatal("no inventory state")
+	if l.picker.Selected != l.ses.Scenario().Title || l.seedEntry.Text != "42" {
+		t.Fatalf("the controls show %q seed %s", l.picker.Selected, l.seedEntry.Text)
 	}
-	// and the run goes on from there
+	if inv, pay := l.panels.cards["inventory"].body.Text, l.panels.cards["payment"].body.Text; !strings.Contains(inv, "reserved") || pay == finalPay {
+		t.Fatalf("the panels just after the reservation:\n%s\n%s", inv, pay)
+	}
+	// and the run goes on from there, delivering as the original did
 	l.ses.RunToEnd()
 	l.refresh()
 	if l.ses.Trace().Messages() != len(h.envs) {
-		t.Fatalf("resumed replay published %d of %d", l.ses.Trace().Messages(), len(h.envs))
+		t.Fatalf("the run went on to %d messages of %d", l.ses.Trace().Messages(), len(h.envs))
+	}
+	if got, pay := l.panels.cards["inventory"].body.Text, l.panels.cards["payment"].body.Text; got != final || pay != finalPay {
+		t.Fatalf("after running on, the panels show\n%s\n%s\nthe original ended with\n%s\n%s", got, pay, final, finalPay)
+	}
+	delivered := 0
+	for _, e := range l.shownEvents() {
+		if e.Kind == bus.TraceDelivered {
+			delivered++
+		}
+	}
+	if delivered == 0 {
+		t.Fatal("running on after time travel shows no deliveries")
 	}
 	// the time range narrows the browser to the messages from 0.14s on
 	h.span.SetText("140ms..")

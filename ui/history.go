@@ -13,6 +13,7 @@ import (
 
 	"mfelab/bus"
 	"mfelab/history"
+	"mfelab/scenarios"
 	"mfelab/session"
 )
 
@@ -258,7 +259,27 @@ func (h *historyView) travel() {
 			k++
 		}
 	}
-	h.l.openReplay(all, k, fmt.Sprintf("time travel in %s to #%d · ", h.ns, target.Seq))
+	origin := fmt.Sprintf("time travel in %s to #%d · ", h.ns, target.Seq)
+	// A scenario run is run again to that moment: the panels are exactly as they were and
+	// running on delivers as the original did. A log, or a run changed by hand while it
+	// ran, is replayed instead.
+	for _, info := range h.infos {
+		if info.ID != h.ns {
+			continue
+		}
+		s, err := scenarios.Get(info.Scenario)
+		if err != nil {
+			break
+		}
+		ses, err := session.Rewind(s, info.Seed, scenarios.Values(info.Knobs), all, k, origin)
+		if err != nil {
+			dialog.ShowInformation("Time travel replays the log", fmt.Sprintf("%v.\n\nThe recorded messages are replayed instead: the panels are rebuilt from them, and running on publishes the rest of the log again.", err), h.l.win)
+			break
+		}
+		h.l.adoptRun(ses, s, scenarios.Values(info.Knobs), info.Seed)
+		return
+	}
+	h.l.openReplay(all, k, origin)
 }
 
 // export writes the chosen run's messages that pass the filter.

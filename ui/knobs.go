@@ -53,7 +53,7 @@ func (e *commitEntry) reset(v string) {
 }
 
 // newSeedEntry is the seed field: a new seed restarts the run.
-func newSeedEntry(l *lab) *widget.Entry {
+func newSeedEntry(l *lab) *commitEntry {
 	var e *commitEntry
 	e = newCommitEntry("42", func(v string) {
 		seed, err := strconv.ParseUint(trimmed(v), 10, 64)
@@ -69,7 +69,7 @@ func newSeedEntry(l *lab) *widget.Entry {
 		_, err := strconv.ParseUint(trimmed(s), 10, 64)
 		return err
 	}
-	return &e.Entry
+	return e
 }
 
 // choose switches to a scenario with its default knobs.

@@ -53,7 +53,7 @@ type lab struct {
 	picker     *widget.Select
 	watch      *widget.Label
 	knobBox    *fyne.Container
-	seedEntry  *widget.Entry
+	seedEntry  *commitEntry
 	speedSel   *widget.Select
 	runBtn     *widget.Button
 	statusLbl  *widget.Label

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+	"maps"
+	"strconv"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -35,6 +37,20 @@ func (l *lab) adopt(ses *session.Session) {
 	l.flow.setModel(ses.Trace().Diagram())
 	l.views.reset(ses.Run())
 	l.refresh()
+}
+
+// adoptRun shows ses, a run of scenario s with those knobs and seed, and makes the
+// controls on the left say so, without starting another run.
+func (l *lab) adoptRun(ses *session.Session, s *scenarios.Scenario, knobs scenarios.Values, seed uint64) {
+	l.scenario, l.set, l.seed = s, maps.Clone(knobs), seed
+	if l.set == nil {
+		l.set = scenarios.Values{}
+	}
+	l.picker.SetSelected(s.Title) // the picker's callback sees the scenario chosen already
+	l.watch.SetText(s.Watch)
+	l.seedEntry.reset(strconv.FormatUint(seed, 10))
+	l.showKnobs()
+	l.adopt(ses)
 }
 
 // endSession stops the current session and closes its recording.
