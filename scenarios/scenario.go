@@ -164,6 +164,14 @@ func (r *Run) Acts() ([]Act, int) {
 	return slices.Clone(r.acts), r.fired
 }
 
+// LastUntil makes the run last at least d of bus time, for setups whose knobs move what
+// must happen later than the scenario's horizon (a longer timeout, a slower view).
+func (r *Run) LastUntil(d time.Duration) {
+	if end := r.Bus.Epoch().Add(d); end.After(r.end) {
+		r.end = end
+	}
+}
+
 // End is the bus time at which the run stops.
 func (r *Run) End() time.Time { return r.end }
 
