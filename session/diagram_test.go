@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"mfelab/bus"
 	"mfelab/scenarios"
 )
 
@@ -109,5 +110,44 @@ func TestARedeliveredDeadLetterKeepsItsFirstArrow(t *testing.T) {
 	}
 	if dead != 2 {
 		t.Fatalf("%d dead-letter arrows for the poison message, want 2 (its first delivery and the operator's redelivery):\n%s", dead, strings.Join(rows, "\n"))
+	}
+}
+
+// The diagram, the trace and the dead-letter store count the same dead letters, for every
+// scenario and each of its failures.
+func TestTheDiagramCountsWhatTheDeadLetterStoreHolds(t *testing.T) {
+	for _, s := range scenarios.All() {
+		if s.ID == "load" {
+			continue
+		}
+		for _, knobs := range failureKnobs(s) {
+			ses, err := Start(s, 42, knobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ses.RunToEnd()
+			arrows, events := 0, 0
+			d := ses.Trace().Diagram()
+			for _, a := range d.Arrows(0, d.Len()) {
+				if a.Kind == ArrowDeadLetter {
+					arrows++
+				}
+			}
+			for _, e := range ses.Trace().Events(0) {
+				if e.Kind == bus.TraceDeadLettered {
+					events++
+				}
+			}
+			// the store holds what was not redelivered since (an operator's retry takes one out)
+			stored, redelivered := len(ses.Run().DLQ.List()), 0
+			for _, e := range ses.Trace().Events(0) {
+				if e.Kind == bus.TraceRetryScheduled && e.Reason == "dead letter redelivered" {
+					redelivered++
+				}
+			}
+			if arrows != events || stored != events-redelivered {
+				t.Errorf("%s %s: %d dead-letter arrows, %d dead-lettered events, %d in the store", s.ID, knobs, arrows, events, stored)
+			}
+		}
 	}
 }

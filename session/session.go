@@ -265,7 +265,14 @@ func (s *Session) State() State {
 
 // String renders the state as the status line shows it.
 func (st State) String() string {
-	return fmt.Sprintf("%s at +%.3fs · %d messages · %d pending", st.Word, st.Elapsed.Seconds(), st.Messages, st.Pending)
+	msgs := fmt.Sprintf("%d messages", st.Messages)
+	if st.Messages == 1 {
+		msgs = "1 message"
+	}
+	if st.Word == "finished" {
+		return fmt.Sprintf("finished at +%.3fs · %s", st.Elapsed.Seconds(), msgs) // what is due after the end never runs
+	}
+	return fmt.Sprintf("%s at +%.3fs · %s · %d pending", st.Word, st.Elapsed.Seconds(), msgs, st.Pending)
 }
 
 // Close pauses the session, ends its recording, if any, writing the run's outcome, and

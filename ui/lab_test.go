@@ -176,3 +176,34 @@ func TestTheLogShowsEveryStepAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A filter that shows nothing says so, and why when the reason is a likely mix-up; a
+// finished run marks no panel active and counts nothing pending past its end.
+func TestAnEmptyFilterSaysWhyAndAFinishedRunIsQuiet(t *testing.T) {
+	l := newTestLab(t)
+	l.pick(t, "load")
+	l.applyKnobs(scenarios.Values{"limit": "50"})
+	l.ses.RunToEnd()
+	l.refresh()
+	l.log.status = bus.TraceRejected
+	l.log.apply()
+	if l.log.len() != 0 || !l.log.hint.Visible() || !strings.Contains(l.log.hint.Text, "rate-limited, not rejected") {
+		t.Fatalf("%d rows, hint %q", l.log.len(), l.log.hint.Text)
+	}
+	l.log.status = bus.TraceRateLimited
+	l.log.apply()
+	if l.log.len() == 0 || l.log.hint.Visible() {
+		t.Fatalf("rate-limited rows %d, hint shown %v", l.log.len(), l.log.hint.Visible())
+	}
+	l.pick(t, "circuit-breaker")
+	l.ses.RunToEnd()
+	l.refresh()
+	if strings.Contains(l.statusLbl.Text, "pending") || !strings.Contains(l.statusLbl.Text, "finished at +") {
+		t.Fatalf("status of a finished run: %q", l.statusLbl.Text)
+	}
+	for name, c := range l.panels.cards {
+		if strings.Contains(c.card.Subtitle, "active") {
+			t.Fatalf("%s is marked active in a finished run", name)
+		}
+	}
+}

@@ -27,6 +27,7 @@ type logView struct {
 	shown     []int32       // with a filter: indexes of the events that pass it
 	selected  int           // the event inspected, -1 for none
 	inspector *widget.Label
+	hint      *widget.Label // says why a filtered log is empty
 }
 
 const inspectHint = "Select a message in the log or an arrow in the diagram to inspect it."
@@ -59,7 +60,10 @@ func newLogView(l *lab) *logView {
 	v.inspector = widget.NewLabel(inspectHint)
 	v.inspector.TextStyle = fyne.TextStyle{Monospace: true}
 	v.inspector.Wrapping = fyne.TextWrapBreak
-	v.content = container.NewBorder(container.NewBorder(nil, nil, nil, statusSel, filter), nil, nil, nil, v.list)
+	v.hint = widget.NewLabel("")
+	v.hint.Wrapping = fyne.TextWrapWord
+	v.hint.Hide()
+	v.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, statusSel, filter), v.hint), nil, nil, nil, v.list)
 	return v
 }
 
@@ -109,6 +113,7 @@ func (v *logView) take(i int, e bus.TraceEvent) {
 
 // refresh redraws after new events; a running log follows its newest row.
 func (v *logView) refresh(follow bool) {
+	v.showHint()
 	v.list.Refresh()
 	if follow {
 		v.list.ScrollToBottom()
@@ -128,7 +133,32 @@ func (v *logView) apply() {
 		}
 	}
 	v.list.UnselectAll()
+	v.showHint()
 	v.list.Refresh()
+}
+
+// showHint says why a filter shows nothing, rather than leave an empty list.
+func (v *logView) showHint() {
+	if v.hint == nil {
+		return // still being built
+	}
+	if !v.filtered() || len(v.shown) > 0 || v.l.seen == 0 {
+		v.hint.Hide()
+		return
+	}
+	what := "No event"
+	if v.status != 0 {
+		what = fmt.Sprintf("No %s event", v.status)
+	}
+	if v.filter != "" {
+		what += fmt.Sprintf(" matches %q (a topic pattern, an app or a correlation id)", v.filter)
+	}
+	msg := fmt.Sprintf("%s among the %d events of this run.", what, v.l.seen)
+	if v.status == bus.TraceRejected {
+		msg += " Messages dropped by a rate limit are rate-limited, not rejected."
+	}
+	v.hint.SetText(msg)
+	v.hint.Show()
 }
 
 // inspect shows trace event i: the envelope, payload and causal chain.

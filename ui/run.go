@@ -214,14 +214,21 @@ func (l *lab) refresh() {
 		l.flow.update()
 		l.syncSlider()
 	}
-	l.panels.refresh(ses.Run().World, active)
 	st := ses.State()
+	if st.Word == "finished" {
+		clear(active) // nothing is active in a run that is over
+	}
+	l.panels.refresh(ses.Run().World, active)
 	l.statusLbl.SetText(ses.Origin() + st.String() + l.recordingNote())
 	acts, fired := ses.Run().Acts()
 	if fired < len(acts) {
 		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
 	} else {
-		l.actLabel.SetText("All acts have happened.")
+		if len(acts) == 0 {
+			l.actLabel.SetText("This run has no scripted acts: step or run it through its messages.")
+		} else {
+			l.actLabel.SetText("All acts have happened.")
+		}
 	}
 	l.views.refresh(ses.Run())
 	if st.Word == "finished" {
