@@ -19,13 +19,13 @@ import (
 // commitEntry is an entry whose value takes effect when the user presses Enter or leaves
 // it (Tab, a click elsewhere), as people expect of a form field.
 type commitEntry struct {
-	widget.Entry
+	labEntry
 	onCommit func(string)
 	last     string // the value last committed, so leaving unchanged does nothing
 }
 
-func newCommitEntry(value string, onCommit func(string)) *commitEntry {
-	e := &commitEntry{onCommit: onCommit, last: value}
+func newCommitEntry(l *lab, value string, onCommit func(string)) *commitEntry {
+	e := &commitEntry{labEntry: labEntry{l: l}, onCommit: onCommit, last: value}
 	e.ExtendBaseWidget(e)
 	e.SetText(value)
 	e.OnSubmitted = func(string) { e.commit() }
@@ -55,7 +55,7 @@ func (e *commitEntry) reset(v string) {
 // newSeedEntry is the seed field: a new seed restarts the run.
 func newSeedEntry(l *lab) *commitEntry {
 	var e *commitEntry
-	e = newCommitEntry("42", func(v string) {
+	e = newCommitEntry(l, "42", func(v string) {
 		seed, err := strconv.ParseUint(trimmed(v), 10, 64)
 		if err != nil {
 			l.showError("Not a seed", fmt.Errorf("seed %q: want a whole number from 0 to 18446744073709551615, such as 42; the run keeps seed %d", v, l.seed))
@@ -121,7 +121,7 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		editor = chk
 	default:
 		var e *commitEntry
-		e = newCommitEntry(value, func(v string) {
+		e = newCommitEntry(l, value, func(v string) {
 			if !l.setKnob(k, v) {
 				e.reset(l.knobValue(k))
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"mfelab/bus"
@@ -205,5 +206,22 @@ func TestAnEmptyFilterSaysWhyAndAFinishedRunIsQuiet(t *testing.T) {
 		if strings.Contains(c.card.Subtitle, "active") {
 			t.Fatalf("%s is marked active in a finished run", name)
 		}
+	}
+}
+
+// The transport's shortcuts work while a text field has the focus.
+func TestShortcutsWorkInTextFields(t *testing.T) {
+	l := newTestLab(t)
+	before := l.ses.Trace().Len()
+	l.seedEntry.TypedShortcut(keyStep)
+	if l.ses.Trace().Len() == before {
+		t.Fatal("Ctrl+Right in the seed field did not step")
+	}
+	if l.seedEntry.Text != "42" {
+		t.Fatalf("the seed field changed to %q", l.seedEntry.Text)
+	}
+	l.seedEntry.TypedShortcut(&fyne.ShortcutSelectAll{}) // the field's own shortcuts still work
+	if l.win.MainMenu() == nil || len(l.win.MainMenu().Items) != 3 {
+		t.Fatal("no menu")
 	}
 }

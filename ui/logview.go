@@ -40,7 +40,7 @@ func newLogView(l *lab) *logView {
 			v.inspect(v.event(i))
 		}
 	}
-	filter := widget.NewEntry()
+	filter := newLabEntry(l)
 	filter.SetPlaceHolder("filter: topic pattern (cart.#), app name, or correlation id")
 	filter.OnChanged = func(s string) { v.filter = strings.TrimSpace(s); v.apply() }
 	statuses := []string{anyStatus}
