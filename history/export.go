@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,6 +33,11 @@ const (
 	Mermaid     Format = "mermaid"
 )
 
+// ErrDrawn is what exporting Mermaid from the store says: a diagram is drawn from a run's
+// whole trace, classified as the window draws it, which package session does
+// (session.ExportRun, mfelab export -format mermaid).
+var ErrDrawn = errors.New("a Mermaid diagram is drawn from a run's trace, not written message by message: export it with mfelab export -format mermaid (session.ExportRun)")
+
 // Formats lists every export format.
 var Formats = []Format{NDJSON, CloudEvents, CSV, Mermaid}
 
@@ -49,7 +53,7 @@ func ParseFormat(s string) (Format, error) {
 
 // Exporter writes envelopes in one format. Write the envelopes in order, then Close.
 type Exporter interface {
-	Write(env *bus.Envelope, deliveries []Delivery) error
+	Write(env *bus.Envelope) error
 	Close() error
 }
 
@@ -66,7 +70,7 @@ func NewExporter(w io.Writer, f Format) (Exporter, error) {
 		err := cw.Write([]string{"seq", "id", "ts", "topic", "source", "schema_version", "correlation_id", "causation_id", "traceparent", "payload"})
 		return &csvExporter{w: bw, c: cw}, err
 	case Mermaid:
-		return newMermaidExporter(bw), nil
+		return nil, ErrDrawn
 	}
 	_, err := ParseFormat(string(f))
 	return nil, err
@@ -77,7 +81,7 @@ type ndjsonExporter struct {
 	enc *json.Encoder
 }
 
-func (e *ndjsonExporter) Write(env *bus.Envelope, _ []Delivery) error { return e.enc.Encode(env) }
+func (e *ndjsonExporter) Write(env *bus.Envelope) error { return e.enc.Encode(env) }
 func (e *ndjsonExporter) Close() error                                { return e.w.Flush() }
 
 // cloudEvent is the CloudEvents 1.0 JSON form of an envelope. The sequence extension is a
@@ -123,7 +127,7 @@ type ceExporter struct {
 	n int
 }
 
-func (e *ceExporter) Write(env *bus.Envelope, _ []Delivery) error {
+func (e *ceExporter) Write(env *bus.Envelope) error {
 	sep := ",\n"
 	if e.n == 0 {
 		sep = "[\n"
@@ -151,7 +155,7 @@ type csvExporter struct {
 	c *csv.Writer
 }
 
-func (e *csvExporter) Write(env *bus.Envelope, _ []Delivery) error {
+func (e *csvExporter) Write(env *bus.Envelope) error {
 	ce := toCloudEvent(env)
 	return e.c.Write([]string{strconv.FormatUint(env.Seq, 10), ce.ID, ce.Time, env.Topic, env.Meta.Source, env.SchemaVersion,
 		env.Meta.CorrelationID, ce.CausationID, ce.TraceParent, string(env.Payload)})
@@ -162,67 +166,6 @@ func (e *csvExporter) Close() error {
 	if err := e.c.Error(); err != nil {
 		return err
 	}
-	return e.w.Flush()
-}
-
-// mermaidExporter draws a sequenceDiagram: an arrow from publisher to subscriber per
-// delivery (a cross for a failed one, an open arrow for a skipped one) and a note for a
-// message nobody received. Participants get aliases, since app names may hold dots.
-type mermaidExporter struct {
-	w     *bufio.Writer
-	body  strings.Builder
-	alias map[string]string
-	order []string
-}
-
-func newMermaidExporter(w *bufio.Writer) *mermaidExporter {
-	return &mermaidExporter{w: w, alias: map[string]string{}}
-}
-
-func (e *mermaidExporter) id(app string) string {
-	if a, ok := e.alias[app]; ok {
-		return a
-	}
-	a := "p" + strconv.Itoa(len(e.alias)+1)
-	e.alias[app] = a
-	e.order = append(e.order, app)
-	return a
-}
-
-// mermaidText keeps labels from breaking the diagram's syntax.
-func mermaidText(s string) string {
-	return strings.NewReplacer(";", ",", "#", "no.", "\n", " ", "\r", " ").Replace(s)
-}
-
-func (e *mermaidExporter) Write(env *bus.Envelope, deliveries []Delivery) error {
-	from := e.id(env.Meta.Source)
-	label := fmt.Sprintf("%s (seq %d)", mermaidText(env.Topic), env.Seq)
-	if len(deliveries) == 0 {
-		fmt.Fprintf(&e.body, "    Note over %s: published %s, no subscriber\n", from, label)
-		return nil
-	}
-	for _, d := range deliveries {
-		to := e.id(d.Subscriber)
-		switch d.Status {
-		case "failed":
-			fmt.Fprintf(&e.body, "    %s-x%s: %s failed: %s\n", from, to, label, mermaidText(d.Reason))
-		case "skipped":
-			fmt.Fprintf(&e.body, "    %s--)%s: %s skipped\n", from, to, label)
-		case "retrying":
-			fmt.Fprintf(&e.body, "    Note over %s: %s retry scheduled (%s)\n", to, label, mermaidText(d.Reason))
-		default:
-			fmt.Fprintf(&e.body, "    %s->>%s: %s\n", from, to, label)
-		}
-	}
-	return nil
-}
-
-func (e *mermaidExporter) Close() error {
-	e.w.WriteString("sequenceDiagram\n")
-	for _, app := range e.order {
-		fmt.Fprintf(e.w, "    participant %s as %s\n", e.alias[app], mermaidText(app))
-	}
-	e.w.WriteString(e.body.String())
 	return e.w.Flush()
 }
 
@@ -250,15 +193,8 @@ func (s *Store) Export(w io.Writer, f Format, q Query) (int, error) {
 	n := 0
 	err = s.db.View(func(tx *bolt.Tx) error {
 		return s.iterateTx(tx, q, func(env *bus.Envelope) error {
-			var ds []Delivery
-			if f == Mermaid {
-				var err error
-				if ds, err = s.deliveriesTx(tx, env); err != nil {
-					return err
-				}
-			}
 			n++
-			return ex.Write(env, ds)
+			return ex.Write(env)
 		})
 	})
 	if cerr := ex.Close(); err == nil {

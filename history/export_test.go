@@ -103,7 +103,6 @@ func TestExportsGetTheModeOfAnyFileAUserSaves(t *testing.T) {
 			return err
 		}},
 		{"an export of the store", func(path string) error { _, err := s.ExportFile(path, NDJSON, Query{}); return err }},
-		{"an export of a trace", func(path string) error { _, err := ExportTrace(path, CSV, nil); return err }},
 	} {
 		t.Run(c.name+" is readable as any saved file is", func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-"))

@@ -7,38 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
-
-	"mfelab/bus"
 )
-
-// ExportTrace writes the envelopes published in a run's trace, each with the deliveries
-// the trace shows for it, to path in format f, atomically. It serves runs that were never
-// stored: the command line's run -export and the desktop app's export dialog.
-func ExportTrace(path string, f Format, events []bus.TraceEvent) (int, error) {
-	deliveries := map[uint64][]Delivery{}
-	var envs []*bus.Envelope
-	for _, e := range events {
-		if e.Kind == bus.TracePublished {
-			envs = append(envs, e.Env)
-		} else if d, ok := DeliveryOf(e); ok {
-			deliveries[d.Seq] = append(deliveries[d.Seq], d)
-		}
-	}
-	return WriteFileAtomic(path, func(w io.Writer) (int, error) {
-		ex, err := NewExporter(w, f)
-		if err != nil {
-			return 0, err
-		}
-		n := 0
-		for _, env := range envs {
-			if err := ex.Write(env, deliveries[env.Seq]); err != nil {
-				return n, err
-			}
-			n++
-		}
-		return n, ex.Close()
-	})
-}
 
 // ReadFile imports an exported log from path, as ReadFrom does.
 func ReadFile(path string) (ImportResult, error) {

@@ -52,7 +52,7 @@ func WriteTrace(t *Trace, w io.Writer, f history.Format) (int, error) {
 	}
 	n := 0
 	for _, env := range t.Envelopes() {
-		if err := ex.Write(env, nil); err != nil {
+		if err := ex.Write(env); err != nil {
 			return n, err
 		}
 		n++
