@@ -82,7 +82,7 @@ type ndjsonExporter struct {
 }
 
 func (e *ndjsonExporter) Write(env *bus.Envelope) error { return e.enc.Encode(env) }
-func (e *ndjsonExporter) Close() error                                { return e.w.Flush() }
+func (e *ndjsonExporter) Close() error                  { return e.w.Flush() }
 
 // cloudEvent is the CloudEvents 1.0 JSON form of an envelope. The sequence extension is a
 // string, and CloudEvents orders it as one: it is the envelope's Seq zero-padded to 20

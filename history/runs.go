@@ -40,12 +40,14 @@ type RunInfo struct {
 	// Epoch is the bus time the run started at.
 	Epoch time.Time `json:"epoch,omitzero"`
 	// Origin says where a run that is not a fresh run of its scenario came from.
-	Origin   string    `json:"origin,omitempty"`
-	Started  time.Time `json:"started"`
-	Ended    time.Time `json:"ended,omitzero"`
-	Outcome  string    `json:"outcome"`
-	Failed   []string  `json:"failed,omitempty"` // the checks that failed
-	Messages uint64    `json:"messages"`
+	Origin  string    `json:"origin,omitempty"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	Outcome string    `json:"outcome"`
+	Failed  []string  `json:"failed,omitempty"` // the checks that failed
+	// Changed lists what was changed by hand while the run went on.
+	Changed  []string `json:"changed,omitempty"`
+	Messages uint64   `json:"messages"`
 	// Error is why recording stopped early, if it did.
 	Error string `json:"error,omitempty"`
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"mfelab/bus"
@@ -105,6 +106,7 @@ func (s *Session) StopRecording() error {
 	info := s.info
 	info.Ended = time.Now().UTC()
 	info.Outcome = history.OutcomeStopped
+	info.Changed = slices.Clone(s.changes)
 	if s.run.Finished() && s.run.Scenario.ID != scenarios.ReplayID {
 		info.Outcome = history.OutcomePassed
 		for _, c := range s.run.Checks() {

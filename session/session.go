@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,13 +26,14 @@ type Session struct {
 	untap  func() // detaches the trace from the bus
 	origin string
 
-	mu    sync.Mutex // guards rt, speed and the recording fields
-	rt    *bus.Realtime
-	speed float64
-	rec   *history.Recorder
-	ns    *history.Store
-	store *history.Store // the file the session was recorded into
-	info  history.RunInfo
+	mu      sync.Mutex // guards rt, speed and the recording fields
+	rt      *bus.Realtime
+	speed   float64
+	rec     *history.Recorder
+	ns      *history.Store
+	store   *history.Store // the file the session was recorded into
+	info    history.RunInfo
+	changes []string // what was changed by hand while the run went on
 	// recErr is the failure that stopped the recording; reported once through RecordingError.
 	recErr      error
 	recReported bool
@@ -320,4 +322,20 @@ func Rewind(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, recorded
 		}
 	}
 	return ses, nil
+}
+
+// Intervene notes that the user changed the run by hand (took an app down, forced a
+// breaker, retried a dead letter): its checks then describe the scripted run, not this
+// one, and a recording of it can no longer be retraced.
+func (s *Session) Intervene(what string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes = append(s.changes, fmt.Sprintf("+%.3fs %s", s.run.Bus.Elapsed().Seconds(), what))
+}
+
+// Interventions lists what was changed by hand, in order, with when.
+func (s *Session) Interventions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.changes)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -130,7 +131,7 @@ func TestBreakerTileSagaTimelineAndDeadLetters(t *testing.T) {
 	if tile == nil || !strings.Contains(tile.light.Text, "OPEN") || !strings.Contains(tile.counts.Text, "opens after 3 failures in a row") {
 		t.Fatalf("breaker tile: %v", tile)
 	}
-	l.onLoop(l.ses.Run().Breakers()[0].ForceClosed)
+	l.onLoop("breaker forced closed", l.ses.Run().Breakers()[0].ForceClosed)
 	if !strings.Contains(tile.light.Text, "CLOSED (forced)") {
 		t.Fatalf("after force-closed: %q", tile.light.Text)
 	}
@@ -223,5 +224,24 @@ func TestShortcutsWorkInTextFields(t *testing.T) {
 	l.seedEntry.TypedShortcut(&fyne.ShortcutSelectAll{}) // the field's own shortcuts still work
 	if l.win.MainMenu() == nil || len(l.win.MainMenu().Items) != 3 {
 		t.Fatal("no menu")
+	}
+}
+
+// Taking an app down by hand says that the checks describe the scripted run, and the
+// run's record keeps what was changed.
+func TestAChangeByHandIsNamedBesideTheChecks(t *testing.T) {
+	l := newTestLab(t)
+	l.openStore(filepath.Join(t.TempDir(), "h.db"))
+	l.step()
+	l.panels.cards["inventory"].faults.SetChecked(true)
+	l.ses.RunToEnd()
+	l.refresh()
+	if !strings.Contains(l.checks.Text, "changed by hand (+0.000s inventory taken down by hand)") || !strings.Contains(l.checks.Text, "[FAIL]") {
+		t.Fatalf("checks:\n%s", l.checks.Text)
+	}
+	l.reset()
+	runs, _ := l.store.Runs()
+	if len(runs) != 1 || len(runs[0].Changed) != 1 {
+		t.Fatalf("run records %+v", runs)
 	}
 }

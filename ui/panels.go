@@ -30,16 +30,22 @@ func newPanels() *panels {
 	return &panels{grid: container.NewGridWrap(fyne.NewSize(236, 196)), cards: map[string]*panel{}}
 }
 
-// reset makes a card for every app of world.
-func (p *panels) reset(world *scenarios.World) {
+// reset makes a card for every app of world; toggled is told when the user takes an app
+// down or brings it back.
+func (p *panels) reset(world *scenarios.World, toggled func(app string, down bool)) {
 	p.grid.RemoveAll()
 	p.cards = map[string]*panel{}
 	for _, a := range world.Apps() {
 		body := widget.NewLabel("")
 		body.TextStyle = fyne.TextStyle{Monospace: true}
 		body.Truncation = fyne.TextTruncateEllipsis
-		faults := a.Faults
-		chk := widget.NewCheck("down", func(down bool) { faults.SetDown(down) })
+		faults, name := a.Faults, a.Name
+		chk := widget.NewCheck("down", func(down bool) {
+			if faults.State().Down != down { // not the refresh showing a scripted outage
+				faults.SetDown(down)
+				toggled(name, down)
+			}
+		})
 		chk.SetChecked(faults.State().Down)
 		card := widget.NewCard(a.Title, a.Role, container.NewBorder(nil, chk, nil, nil, body))
 		p.cards[a.Name] = &panel{role: a.Role, card: card, body: body, faults: chk}
@@ -70,6 +76,7 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		if s.Faults.Down {
 			sub = "✖ DOWN · " + c.role
 		}
+		c.faults.SetChecked(s.Faults.Down) // a scripted outage shows on the switch too
 		c.card.SetSubTitle(sub)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -33,7 +34,10 @@ func (l *lab) adopt(ses *session.Session) {
 	ses.Trace().SetKeep(l.keep)
 	l.setRunButton(false)
 	l.log.reset()
-	l.panels.reset(ses.Run().World)
+	l.panels.reset(ses.Run().World, func(app string, down bool) {
+		l.ses.Intervene(map[bool]string{true: app + " taken down by hand", false: app + " brought back by hand"}[down])
+		l.refresh()
+	})
 	l.flow.setModel(ses.Trace().Diagram())
 	l.views.reset(ses.Run())
 	l.refresh()
@@ -231,10 +235,14 @@ func (l *lab) refresh() {
 		}
 	}
 	l.views.refresh(ses.Run())
+	changed := ""
+	if ch := ses.Interventions(); len(ch) > 0 {
+		changed = "This run was changed by hand (" + strings.Join(ch, "; ") + "): the checks describe the scripted run, so some may fail.\n\n"
+	}
 	if st.Word == "finished" {
-		l.checks.SetText(scenarios.FormatChecks(ses.Checks()))
+		l.checks.SetText(changed + scenarios.FormatChecks(ses.Checks()))
 	} else {
-		l.checks.SetText("Checked when the run ends.")
+		l.checks.SetText(changed + "Checked when the run ends.")
 	}
 	l.reportRecordingFailure()
 }
@@ -270,7 +278,8 @@ func (l *lab) openReplay(envs []*bus.Envelope, k int, origin string) {
 
 // onLoop runs fn on the bus loop (breaker buttons flip state the loop owns), then shows
 // the result.
-func (l *lab) onLoop(fn func()) {
+func (l *lab) onLoop(what string, fn func()) {
+	l.ses.Intervene(what)
 	l.ses.Post(fn)
 	if !l.ses.Playing() {
 		l.refresh()

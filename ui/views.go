@@ -57,12 +57,14 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 	retryAll := widget.NewButton("Retry all", confirm("Retry every dead letter?",
 		"Each one is delivered again to the handler that failed it, as its next attempt.", func() {
 			l.pause()
+			l.ses.Intervene("every dead letter retried")
 			if err := l.ses.Run().DLQ.RetryAll(); err != nil {
 				dialog.ShowError(err, l.win)
 			}
 			l.refresh()
 		}))
 	purge := widget.NewButton("Purge all", confirm("Purge every dead letter?", "They are dropped from the store for good.", func() {
+		l.ses.Intervene("every dead letter purged")
 		l.ses.Run().DLQ.Purge()
 		l.refresh()
 	}))
@@ -95,6 +97,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 			buttons.Objects[0].(*widget.Button).OnTapped = confirm("Retry this dead letter?",
 				fmt.Sprintf("#%d %s is delivered again to %s, as attempt %d.", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts+1), func() {
 					l.pause()
+					l.ses.Intervene(fmt.Sprintf("dead letter #%d retried", e.Envelope.Seq))
 					if err := l.ses.Run().DLQ.Retry(e.ID); err != nil {
 						l.showError("The retry was not delivered", err)
 					}
@@ -102,6 +105,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 				})
 			buttons.Objects[1].(*widget.Button).OnTapped = confirm("Purge this dead letter?",
 				fmt.Sprintf("#%d %s is dropped from the store for good.", e.Envelope.Seq, e.Topic), func() {
+					l.ses.Intervene(fmt.Sprintf("dead letter #%d purged", e.Envelope.Seq))
 					l.ses.Run().DLQ.Purge(e.ID)
 					l.refresh()
 				})
@@ -128,9 +132,9 @@ func (v *views) reset(r *scenarios.Run) {
 		t.counts.TextStyle = fyne.TextStyle{Monospace: true}
 		b := br
 		buttons := container.NewHBox(
-			widget.NewButton("Force open", func() { v.l.onLoop(b.ForceOpen) }),
-			widget.NewButton("Force closed", func() { v.l.onLoop(b.ForceClosed) }),
-			widget.NewButton("Release", func() { v.l.onLoop(b.Release) }),
+			widget.NewButton("Force open", func() { v.l.onLoop("breaker "+b.Name()+" forced open", b.ForceOpen) }),
+			widget.NewButton("Force closed", func() { v.l.onLoop("breaker "+b.Name()+" forced closed", b.ForceClosed) }),
+			widget.NewButton("Release", func() { v.l.onLoop("breaker "+b.Name()+" released", b.Release) }),
 		)
 		v.breakers.Add(widget.NewCard("Breaker "+br.Name(), "", container.NewVBox(t.light, t.counts, buttons)))
 		v.tiles[br.Name()] = t
