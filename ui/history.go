@@ -39,6 +39,7 @@ type historyView struct {
 	ns    string            // the run shown, by ID
 	infos []history.RunInfo // the runs listed
 	envs  []*bus.Envelope   // its messages passing the filter, oldest first
+	start time.Time         // when the run started: the browser's times count from it
 }
 
 func newHistoryView(l *lab) *historyView {
@@ -50,12 +51,15 @@ func newHistoryView(l *lab) *historyView {
 	h.pattern = widget.NewEntry()
 	h.pattern.SetPlaceHolder("topic pattern, e.g. payment.#")
 	h.pattern.OnSubmitted = func(string) { h.load() }
+	h.pattern.OnChanged = func(string) { h.filterLive() }
 	h.corr = widget.NewEntry()
 	h.corr.SetPlaceHolder("correlation id")
 	h.corr.OnSubmitted = func(string) { h.load() }
+	h.corr.OnChanged = func(string) { h.filterLive() }
 	h.span = widget.NewEntry()
 	h.span.SetPlaceHolder("time since the start, e.g. 1s..2.5s")
 	h.span.OnSubmitted = func(string) { h.load() }
+	h.span.OnChanged = func(string) { h.filterLive() }
 	h.list = textList(func() int { return len(h.envs) }, h.row)
 	h.list.OnSelected = func(i widget.ListItemID) { h.slider.SetValue(float64(i)) }
 	h.slider = widget.NewSlider(0, 1)
@@ -77,7 +81,7 @@ func (h *historyView) row(i int) string {
 	e := h.envs[i]
 	at := ""
 	if len(h.envs) > 0 {
-		at = fmt.Sprintf("+%.3fs", e.TS.Sub(h.envs[0].TS).Seconds())
+		at = fmt.Sprintf("+%.3fs", e.TS.Sub(h.start).Seconds())
 	}
 	return fmt.Sprintf("%-9s #%-5d %-13s %-30s %s", at, e.Seq, e.Meta.Source, e.Topic, e.Correlation())
 }
@@ -171,6 +175,10 @@ func (h *historyView) load() {
 			return
 		}
 	}
+	if err := h.findStart(); err != nil {
+		h.l.showError("Cannot read the run", err)
+		return
+	}
 	q := history.Query{Pattern: pattern, CorrelationID: strings.TrimSpace(h.corr.Text), Limit: browseLimit}
 	if span := strings.TrimSpace(h.span.Text); span != "" {
 		from, to, err := parseSpan(span)
@@ -178,14 +186,9 @@ func (h *historyView) load() {
 			h.l.showError("Not a time range", err)
 			return
 		}
-		first, err := h.query(h.ns, history.Query{Limit: 1})
-		if err != nil || len(first) == 0 {
-			h.l.showError("Cannot read the run", fmt.Errorf("no first message: %v", err))
-			return
-		}
-		q.From = first[0].TS.Add(from)
+		q.From = h.start.Add(from)
 		if to > 0 {
-			q.To = first[0].TS.Add(to)
+			q.To = h.start.Add(to)
 		}
 	}
 	envs, err := h.query(h.ns, q)
@@ -201,7 +204,42 @@ func (h *historyView) load() {
 	h.showAt()
 }
 
-// parseSpan reads "a..b", "a.." or "..b" as offsets from a run's first message; a zero
+// findStart sets when the shown run started: its record says, or else its first message.
+func (h *historyView) findStart() error {
+	for _, info := range h.infos {
+		if info.ID == h.ns && !info.Epoch.IsZero() {
+			h.start = info.Epoch
+			return nil
+		}
+	}
+	first, err := h.query(h.ns, history.Query{Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(first) > 0 {
+		h.start = first[0].TS
+	}
+	return nil
+}
+
+// filterLive applies the filters as they are typed, as the log's does; what is not yet a
+// pattern or a range waits for more typing, or for Enter to say what is wrong.
+func (h *historyView) filterLive() {
+	if h.ns == "" {
+		return
+	}
+	if p := strings.TrimSpace(h.pattern.Text); p != "" && bus.ValidatePattern(p) != nil {
+		return
+	}
+	if sp := strings.TrimSpace(h.span.Text); sp != "" {
+		if _, _, err := parseSpan(sp); err != nil {
+			return
+		}
+	}
+	h.load()
+}
+
+// parseSpan reads "a..b", "a.." or "..b" as offsets from a run's start; a zero
 // end means no end.
 func parseSpan(s string) (from, to time.Duration, err error) {
 	a, b, ok := strings.Cut(s, "..")
@@ -232,7 +270,7 @@ func (h *historyView) showAt() {
 		return
 	}
 	e := h.envs[i]
-	text := fmt.Sprintf("at #%d %s, +%.3fs (%d of %d shown)", e.Seq, e.Topic, e.TS.Sub(h.envs[0].TS).Seconds(), i+1, len(h.envs))
+	text := fmt.Sprintf("at #%d %s, +%.3fs (%d of %d shown)", e.Seq, e.Topic, e.TS.Sub(h.start).Seconds(), i+1, len(h.envs))
 	if len(h.envs) == browseLimit {
 		text += fmt.Sprintf("; the first %d only: narrow the filter", browseLimit)
 	}
