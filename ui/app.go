@@ -52,9 +52,7 @@ func Run(opts Options) int {
 	}
 	l := newLab(w, opts)
 	w.SetCloseIntercept(func() {
-		size := w.Canvas().Size()
-		prefs.SetFloat(prefWidth, float64(size.Width))
-		prefs.SetFloat(prefHeight, float64(size.Height))
+		l.saveWindowSize()
 		w.Close()
 	})
 	w.SetOnClosed(l.close)

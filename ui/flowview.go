@@ -35,6 +35,9 @@ type flowView struct {
 
 	// onSelect is called with the row the user clicked.
 	onSelect func(row int)
+	// published, when set, says how many messages the run has published, for the hint
+	// an empty diagram shows.
+	published func() int
 	// onScroll is called when the window moves, so a slider can follow.
 	onScroll func()
 }
@@ -232,7 +235,11 @@ func (r *flowRenderer) build() {
 		objs = append(objs, label)
 	}
 	if v.rows() == 0 {
-		hint := canvas.NewText("Step or run the scenario: every delivery appears here as an arrow.", quiet)
+		text := "Step or run the scenario: every delivery appears here as an arrow."
+		if m != nil && m.Len() == 0 && v.published != nil && v.published() > 0 {
+			text = "Messages are published; their deliveries appear here as arrows as they happen."
+		}
+		hint := canvas.NewText(text, quiet)
 		hint.Move(fyne.NewPos(flowGutter, flowHeader+8))
 		objs = append(objs, hint)
 	}

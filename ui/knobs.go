@@ -86,6 +86,7 @@ func (l *lab) choose(s *scenarios.Scenario) {
 // showKnobs builds the current scenario's knob editors with the current values.
 func (l *lab) showKnobs() {
 	l.knobBox.RemoveAll()
+	l.knobEntries = nil
 	for _, k := range l.scenario.Knobs {
 		l.knobBox.Add(l.knobEditor(k))
 	}
@@ -128,6 +129,7 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		})
 		e.Validator = func(s string) error { _, err := k.Parse(s); return err }
 		e.SetPlaceHolder(k.Range())
+		l.knobEntries = append(l.knobEntries, e)
 		editor = e
 	}
 	box := container.NewVBox(widget.NewLabel(k.Label+"  ("+k.Range()+")"), editor)

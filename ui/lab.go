@@ -50,22 +50,23 @@ type lab struct {
 	// lastError is the text of the latest error dialog, for tests and the status line.
 	lastError string
 
-	picker     *widget.Select
-	watch      *widget.Label
-	knobBox    *fyne.Container
-	seedEntry  *commitEntry
-	speedSel   *widget.Select
-	runBtn     *widget.Button
-	statusLbl  *widget.Label
-	checks     *widget.Label
-	actLabel   *widget.Label
-	panels     *panels
-	flowSlider *widget.Slider
-	views      *views
-	sideTabs   *container.AppTabs
-	lowerTabs  *container.AppTabs
-	prefs      fyne.Preferences
-	perf       *perfMeter
+	picker      *widget.Select
+	watch       *widget.Label
+	knobBox     *fyne.Container
+	seedEntry   *commitEntry
+	knobEntries []*commitEntry // the knob fields that take typed values
+	speedSel    *widget.Select
+	runBtn      *widget.Button
+	statusLbl   *widget.Label
+	checks      *widget.Label
+	actLabel    *widget.Label
+	panels      *panels
+	flowSlider  *widget.Slider
+	views       *views
+	sideTabs    *container.AppTabs
+	lowerTabs   *container.AppTabs
+	prefs       fyne.Preferences
+	perf        *perfMeter
 
 	stopTicker chan struct{}
 	tickerOnce sync.Once
@@ -93,6 +94,12 @@ func (l *lab) build() {
 	l.panels = newPanels()
 	l.log = newLogView(l)
 	l.flow = newFlowView(nil)
+	l.flow.published = func() int {
+		if l.ses == nil {
+			return 0
+		}
+		return l.ses.Trace().Messages()
+	}
 	l.flow.onSelect = l.selectArrow
 	l.flowSlider = widget.NewSlider(0, 0)
 	l.flowSlider.OnChanged = func(v float64) {

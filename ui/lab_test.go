@@ -245,3 +245,17 @@ func TestAChangeByHandIsNamedBesideTheChecks(t *testing.T) {
 		t.Fatalf("run records %+v", runs)
 	}
 }
+
+// A value typed into a knob field and not yet confirmed is the one the run uses when it
+// moves, as the field shows it.
+func TestATypedKnobValueIsUsedWhenTheRunMoves(t *testing.T) {
+	l := newTestLab(t) // checkout-orchestrated, latency 20ms
+	if len(l.knobEntries) == 0 {
+		t.Fatal("no knob field")
+	}
+	l.knobEntries[0].SetText("200ms") // typed, neither Enter nor Tab
+	l.step()
+	if got := l.ses.Run().Knobs.Str("latency"); got != "200ms" {
+		t.Fatalf("the run uses latency %s", got)
+	}
+}

@@ -55,6 +55,7 @@ func (l *lab) adoptRun(ses *session.Session, s *scenarios.Scenario, knobs scenar
 	l.seedEntry.reset(strconv.FormatUint(seed, 10))
 	l.showKnobs()
 	l.adopt(ses)
+	l.followLog() // the moment travelled to is the newest row
 }
 
 // endSession stops the current session and closes its recording.
@@ -124,6 +125,7 @@ func (l *lab) toggleRun() {
 		l.pause()
 		return
 	}
+	l.commitEdits()
 	if l.ses.Finished() {
 		return
 	}
@@ -143,26 +145,29 @@ func (l *lab) pause() {
 
 // step runs exactly one delivery or timer.
 func (l *lab) step() {
+	l.commitEdits()
 	l.startRecording()
 	l.ses.Step()
 	l.setRunButton(false)
-	l.refresh()
+	l.followLog()
 }
 
 // stepAct runs to the next scripted act of the scenario.
 func (l *lab) stepAct() {
+	l.commitEdits()
 	l.startRecording()
 	l.ses.StepAct()
 	l.setRunButton(false)
-	l.refresh()
+	l.followLog()
 }
 
 // runToEnd runs the scenario to its end at once (the screenshot mode).
 func (l *lab) runToEnd() {
+	l.commitEdits()
 	l.startRecording()
 	l.ses.RunToEnd()
 	l.setRunButton(false)
-	l.refresh()
+	l.followLog()
 }
 
 // startTicker refreshes the view ten times a second while a run goes on.
@@ -283,5 +288,22 @@ func (l *lab) onLoop(what string, fn func()) {
 	l.ses.Post(fn)
 	if !l.ses.Playing() {
 		l.refresh()
+	}
+}
+
+// followLog refreshes and brings the newest rows of the log into view: after a step the
+// user looks for what it did.
+func (l *lab) followLog() {
+	l.refresh()
+	if n := l.log.len(); n > 0 {
+		l.log.list.ScrollToBottom()
+	}
+}
+
+// commitEdits applies what was typed into a knob or the seed and not yet confirmed with
+// Enter or Tab, before the run moves: the run uses what the fields show.
+func (l *lab) commitEdits() {
+	for _, e := range append([]*commitEntry{l.seedEntry}, l.knobEntries...) {
+		e.commit()
 	}
 }

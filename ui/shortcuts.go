@@ -26,6 +26,7 @@ func (l *lab) addShortcuts() {
 		c.AddShortcut(b.key, func(fyne.Shortcut) { fn() })
 	}
 	quit := func() {
+		l.saveWindowSize() // as closing the window does
 		if a := fyne.CurrentApp(); a != nil {
 			a.Quit()
 		}
@@ -111,4 +112,14 @@ func (e *labEntry) TypedShortcut(s fyne.Shortcut) {
 		return
 	}
 	e.Entry.TypedShortcut(s)
+}
+
+// saveWindowSize remembers the window's size for the next start.
+func (l *lab) saveWindowSize() {
+	if l.prefs == nil {
+		return
+	}
+	size := l.win.Canvas().Size()
+	l.prefs.SetFloat(prefWidth, float64(size.Width))
+	l.prefs.SetFloat(prefHeight, float64(size.Height))
 }

@@ -92,7 +92,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 			}
 			e := row.entry
 			text.TextStyle.Bold = false
-			text.SetText(fmt.Sprintf("   #%d %s → %s, %d attempt(s)", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts))
+			text.SetText(fmt.Sprintf("   #%d %s -> %s, %d attempt(s)", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts))
 			buttons.Show()
 			buttons.Objects[0].(*widget.Button).OnTapped = confirm("Retry this dead letter?",
 				fmt.Sprintf("#%d %s is delivered again to %s, as attempt %d.", e.Envelope.Seq, e.Topic, e.Subscriber, e.Attempts+1), func() {
