@@ -98,3 +98,33 @@ func TestRunsAreListedNewestFirstAndFoundByID(t *testing.T) {
 		t.Fatal("an unknown run was found")
 	}
 }
+
+// A run whose recording never ended (its program was killed) reads as interrupted once
+// the file is opened again, with what it committed.
+func TestARunLeftRecordingIsInterruptedAtTheNextOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	st, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, ns, _ := st.NewRun(RunInfo{Scenario: "killed"})
+	b := bus.New(bus.Options{Seed: 1})
+	if err := ns.Attach(b); err != nil {
+		t.Fatal(err)
+	}
+	app, _ := b.Register(bus.AppConfig{Name: "pub"})
+	for i := range 3 {
+		app.Send(bus.Msg{Topic: "t.x", Payload: i})
+	}
+	ns.Close() // the run's record was never updated, as when the program is killed
+	st.Close()
+	again, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	r, err := again.Run(info.ID)
+	if err != nil || r.Outcome != OutcomeInterrupted || r.Messages != 3 {
+		t.Fatalf("%+v %v", r, err)
+	}
+}

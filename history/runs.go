@@ -17,12 +17,15 @@ var bRuns = []byte("runs")
 
 // Outcomes of a run.
 const (
-	OutcomeRecording = "recording" // still being recorded, or the app stopped before it ended
+	OutcomeRecording = "recording" // being recorded
 	OutcomePassed    = "passed"    // finished and every check passed
 	OutcomeFailed    = "failed"    // finished and a check failed
 	OutcomeStopped   = "stopped"   // left before it finished
 	OutcomeImported  = "imported"  // a log read from a file
 	OutcomeUnknown   = "unknown"   // recorded before runs had records
+	// OutcomeInterrupted: the program recording it stopped (was killed, crashed) before it
+	// could write the run's end; what it had committed is there.
+	OutcomeInterrupted = "interrupted"
 )
 
 // ErrNoRun means no run has the ID asked for.
@@ -214,4 +217,40 @@ func (s *Store) Run(id string) (RunInfo, error) {
 		hint = "its newest: " + strings.Join(ids, ", ") + " (mfelab runs lists them all)"
 	}
 	return RunInfo{}, fmt.Errorf("%w %q in %s; %s", ErrNoRun, id, s.path, hint)
+}
+
+// closeInterrupted marks the runs still "recording" as interrupted. A writable Open holds
+// the file's only lock, so no one can be recording them: the program that was stopped
+// before it wrote their end.
+func (s *Store) closeInterrupted() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRuns)
+		if b == nil {
+			return nil
+		}
+		var stale []RunInfo
+		if err := b.ForEach(func(_, v []byte) error {
+			var info RunInfo
+			if json.Unmarshal(v, &info) == nil && info.Outcome == OutcomeRecording {
+				stale = append(stale, info)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, info := range stale {
+			info.Outcome = OutcomeInterrupted
+			if ns := tx.Bucket([]byte(info.ID)); ns != nil && ns.Bucket(bMeta) != nil {
+				info.Messages = readUint(ns.Bucket(bMeta).Get(kCount))
+			}
+			if err := putRun(b, info); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("history: mark interrupted runs in %s: %w", s.path, err)
+	}
+	return nil
 }

@@ -188,6 +188,10 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.db = db
+	if err := s.closeInterrupted(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s.start()
 	return s, nil
 }

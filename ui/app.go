@@ -7,6 +7,8 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -65,6 +67,15 @@ func Run(opts Options) int {
 	if path != "" {
 		l.openStore(path)
 	}
+	// A termination signal ends the app as Quit does: the run's record gets its end.
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(stop)
+	go func() {
+		if _, ok := <-stop; ok {
+			fyne.Do(l.quit)
+		}
+	}()
 	code := 0
 	if opts.Screenshot != "" {
 		go func() {
@@ -93,6 +104,9 @@ func Run(opts Options) int {
 		}()
 	}
 	a.Run()
+	// However the app ended (its window closed, Quit, a signal the driver took), the run
+	// and its recording are closed: the loop is over, so nothing else touches them now.
+	l.close()
 	return code
 }
 

@@ -25,12 +25,7 @@ func (l *lab) addShortcuts() {
 		fn := b.fn
 		c.AddShortcut(b.key, func(fyne.Shortcut) { fn() })
 	}
-	quit := func() {
-		l.saveWindowSize() // as closing the window does
-		if a := fyne.CurrentApp(); a != nil {
-			a.Quit()
-		}
-	}
+	quit := l.quit
 	c.AddShortcut(keyQuit, func(fyne.Shortcut) { quit() })
 	item := func(label string, key fyne.Shortcut, fn func()) *fyne.MenuItem {
 		it := fyne.NewMenuItem(label, fn)
@@ -122,4 +117,14 @@ func (l *lab) saveWindowSize() {
 	size := l.win.Canvas().Size()
 	l.prefs.SetFloat(prefWidth, float64(size.Width))
 	l.prefs.SetFloat(prefHeight, float64(size.Height))
+}
+
+// quit ends the app as closing its window does: the size is kept, the run and its
+// recording are closed, then the app stops.
+func (l *lab) quit() {
+	l.saveWindowSize()
+	l.close()
+	if a := fyne.CurrentApp(); a != nil {
+		a.Quit()
+	}
 }
