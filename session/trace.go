@@ -339,7 +339,7 @@ func FormatEvent(e bus.TraceEvent, epoch time.Time) string {
 		return "          (let go from memory, and the run is not recorded: keep more in memory, or record to a history file)"
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "+%7.3fs ", e.At.Sub(epoch).Seconds())
+	fmt.Fprintf(&sb, "%9s ", fmt.Sprintf("+%.3fs", e.At.Sub(epoch).Seconds()))
 	if e.Env != nil {
 		fmt.Fprintf(&sb, "#%-5d ", e.Env.Seq)
 	} else {

@@ -16,7 +16,7 @@ const (
 	flowHeader = 26 // the row of app names
 	flowRow    = 26 // one arrow with its label
 	flowGutter = 64 // the time column on the left
-	flowLane   = 56 // the narrowest a lifeline's column may get
+	flowLane   = 48 // the narrowest a lifeline's column may get
 	flowSelf   = 26 // how far a mark on one lifeline reaches out
 )
 

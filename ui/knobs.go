@@ -132,7 +132,9 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		l.knobEntries = append(l.knobEntries, e)
 		editor = e
 	}
-	box := container.NewVBox(widget.NewLabel(k.Label+"  ("+k.Range()+")"), editor)
+	name := widget.NewLabel(k.Label + "  (" + k.Range() + ")")
+	name.Wrapping = fyne.TextWrapWord // a long range must not widen the column
+	box := container.NewVBox(name, editor)
 	if k.Help != "" {
 		help := widget.NewLabel(k.Help)
 		help.Wrapping = fyne.TextWrapWord

@@ -137,7 +137,7 @@ func (l *lab) build() {
 	centre := container.NewVSplit(container.NewVScroll(l.panels.grid), bottom)
 	centre.Offset = 0.34
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(left)), centre)
-	split.Offset = 0.22
+	split.Offset = 0.26 // the transport keeps its two columns of buttons down to 1024 px
 	l.win.SetContent(split)
 	l.addShortcuts()
 }
@@ -204,16 +204,18 @@ func (l *lab) buildControls() fyne.CanvasObject {
 	bold := func(s string) fyne.CanvasObject {
 		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
+	// What a learner needs while a run goes on comes first: the scenario, what to watch,
+	// the transport and where the run stands, and the checks; the settings follow.
 	return container.NewVBox(
 		bold("Scenario"), l.picker, l.watch,
-		widget.NewSeparator(),
-		bold("Knobs"), l.knobBox,
-		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel),
-			widget.NewFormItem("Memory", keepSel), widget.NewFormItem("Theme", themeSel)),
 		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
 		l.statusLbl, l.actLabel,
 		widget.NewSeparator(),
 		bold("Outcome checks"), l.checks,
+		widget.NewSeparator(),
+		bold("Knobs"), l.knobBox,
+		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel),
+			widget.NewFormItem("Memory", keepSel), widget.NewFormItem("Theme", themeSel)),
 	)
 }
 

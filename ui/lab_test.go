@@ -204,7 +204,7 @@ func TestAnEmptyFilterSaysWhyAndAFinishedRunIsQuiet(t *testing.T) {
 		t.Fatalf("status of a finished run: %q", l.statusLbl.Text)
 	}
 	for name, c := range l.panels.cards {
-		if strings.Contains(c.card.Subtitle, "active") {
+		if strings.Contains(c.sub.Text, "active") {
 			t.Fatalf("%s is marked active in a finished run", name)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/scenarios"
@@ -18,16 +19,21 @@ type panels struct {
 	cards map[string]*panel
 }
 
-// panel is one microfrontend's card.
+// panel is one microfrontend's card: its name and "down" switch on one line, its role or
+// condition under it, then its state in small monospace, so that all eight fit a
+// 1440x900 window in two rows with their state readable.
 type panel struct {
 	role   string
-	card   *widget.Card
+	sub    *widget.Label
 	body   *widget.Label
 	faults *widget.Check
 }
 
+// panelColumns is how many cards a row holds.
+const panelColumns = 4
+
 func newPanels() *panels {
-	return &panels{grid: container.NewGridWrap(fyne.NewSize(236, 196)), cards: map[string]*panel{}}
+	return &panels{grid: container.NewGridWithColumns(panelColumns), cards: map[string]*panel{}}
 }
 
 // reset makes a card for every app of world; toggled is told when the user takes an app
@@ -38,6 +44,7 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 	for _, a := range world.Apps() {
 		body := widget.NewLabel("")
 		body.TextStyle = fyne.TextStyle{Monospace: true}
+		body.SizeName = theme.SizeNameCaptionText
 		body.Truncation = fyne.TextTruncateEllipsis
 		faults, name := a.Faults, a.Name
 		chk := widget.NewCheck("down", func(down bool) {
@@ -47,8 +54,14 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 			}
 		})
 		chk.SetChecked(faults.State().Down)
-		card := widget.NewCard(a.Title, a.Role, container.NewBorder(nil, chk, nil, nil, body))
-		p.cards[a.Name] = &panel{role: a.Role, card: card, body: body, faults: chk}
+		title := widget.NewLabelWithStyle(a.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		title.Truncation = fyne.TextTruncateEllipsis
+		sub := widget.NewLabel(a.Role)
+		sub.SizeName = theme.SizeNameCaptionText
+		sub.Truncation = fyne.TextTruncateEllipsis
+		head := container.NewBorder(nil, nil, nil, chk, title)
+		card := widget.NewCard("", "", container.NewBorder(container.NewVBox(head, sub), nil, nil, nil, body))
+		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk}
 		p.grid.Add(card)
 	}
 }
@@ -61,9 +74,13 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		if c == nil {
 			continue
 		}
+		width := 0
+		for _, f := range s.Fields {
+			width = max(width, len(f.Key))
+		}
 		var lines []string
 		for _, f := range s.Fields {
-			lines = append(lines, fmt.Sprintf("%-14s %s", f.Key, f.Value))
+			lines = append(lines, fmt.Sprintf("%-*s %s", width, f.Key, f.Value))
 		}
 		if len(lines) == 0 {
 			lines = []string{"(idle)"}
@@ -77,6 +94,6 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 			sub = "✖ DOWN · " + c.role
 		}
 		c.faults.SetChecked(s.Faults.Down) // a scripted outage shows on the switch too
-		c.card.SetSubTitle(sub)
+		c.sub.SetText(sub)
 	}
 }
