@@ -33,7 +33,14 @@ func ReadBytes(name string, data []byte) (ImportResult, error) {
 // memory. It fails when r cannot be read or not one line of it is a message; otherwise the
 // bad lines are in the result's Errors. name is used in errors.
 func ReadFrom(name string, r io.Reader) (ImportResult, error) {
+	return readFrom(name, r, maxLine)
+}
+
+// readFrom is ReadFrom with limit in place of maxLine, so that tests and fuzzing reach
+// over-long lines with small inputs.
+func readFrom(name string, r io.Reader, limit int) (ImportResult, error) {
 	in := newInput(r)
+	in.limit = limit
 	f := NDJSON
 	if err := in.skipSpace(); err != nil && err != io.EOF {
 		return ImportResult{}, fmt.Errorf("%s: import: read line %d: %w", name, in.line, err)

@@ -55,6 +55,8 @@ type input struct {
 	line int    // the line the next byte is on
 	col  int    // bytes before it on its line; kept by the CloudEvents reader only
 	buf  []byte // the current line or element, when it spans reads; reused
+	// limit bounds a line or element: maxLine, less in tests
+	limit int
 }
 
 // bom is the UTF-8 byte-order mark some editors write at the start of a file.
@@ -62,7 +64,7 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // newInput reads r, past a UTF-8 byte-order mark if it starts with one.
 func newInput(r io.Reader) *input {
-	in := &input{br: bufio.NewReaderSize(r, 64<<10), line: 1}
+	in := &input{br: bufio.NewReaderSize(r, 64<<10), line: 1, limit: maxLine}
 	if b, err := in.br.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
 		in.br.Discard(len(bom))
 	}
@@ -118,7 +120,7 @@ func (in *input) skipSpace() error {
 // so the buffers a line that reaches the limit takes add up to twice the limit.
 func (in *input) keep(b []byte) bool {
 	need := len(in.buf) + len(b)
-	if need > maxLine {
+	if need > in.limit {
 		in.buf = in.buf[:0]
 		return false
 	}
@@ -127,7 +129,7 @@ func (in *input) keep(b []byte) bool {
 		for size < need {
 			size *= 2
 		}
-		grown := make([]byte, len(in.buf), min(size, maxLine))
+		grown := make([]byte, len(in.buf), min(size, in.limit))
 		copy(grown, in.buf)
 		in.buf = grown
 	}
@@ -145,7 +147,7 @@ func (in *input) readLine() (line []byte, tooLong bool, err error) {
 			in.line++
 			chunk = chunk[:len(chunk)-1]
 			if len(in.buf) == 0 && !tooLong {
-				return chunk, false, nil // the whole line is in the reader's buffer
+				return chunk, len(chunk) > in.limit, nil // the whole line is in the reader's buffer
 			}
 		}
 		if !tooLong && !in.keep(chunk) {
@@ -167,7 +169,7 @@ func (in *input) ndjson() (ImportResult, error) {
 			return res, fmt.Errorf("import: read line %d: %w", n, err)
 		}
 		if tooLong {
-			res.Errors = append(res.Errors, LineError{n, fmt.Sprintf("longer than %d MiB; skipped", maxLine>>20)})
+			res.Errors = append(res.Errors, LineError{n, "longer than " + sizeText(in.limit) + "; skipped"})
 		} else if len(bytes.Trim(line, jsonSpace)) > 0 {
 			if env, perr := parseEnvelope(line, col); perr != nil {
 				res.Errors = append(res.Errors, LineError{n, perr.Error()})
@@ -298,13 +300,13 @@ func (in *input) cloudEvents() (ImportResult, error) {
 		raw, tooLong, err := in.readElement()
 		switch {
 		case err == io.EOF && tooLong:
-			return stop(start, fmt.Sprintf("element longer than %d MiB, and the file ends inside it", maxLine>>20))
+			return stop(start, "element longer than "+sizeText(in.limit)+", and the file ends inside it")
 		case err == io.EOF:
 			return in.cutShort(res, err)
 		case err != nil:
 			return res, fmt.Errorf("import: read line %d: %w", in.line, err)
 		case tooLong:
-			res.Errors = append(res.Errors, LineError{start, fmt.Sprintf("element longer than %d MiB; skipped", maxLine>>20)})
+			res.Errors = append(res.Errors, LineError{start, "element longer than " + sizeText(in.limit) + "; skipped"})
 		case len(raw) == 0:
 			c, _ := in.readByte()
 			return stop(start, fmt.Sprintf("%s where an element should start", describeByte(c)))
@@ -507,4 +509,12 @@ func (s *Store) ImportInto(r io.Reader, f Format) (ImportResult, error) {
 		return res, err
 	}
 	return res, s.Flush()
+}
+
+// sizeText renders a byte count as "16 MiB", or in bytes when it is not whole MiB.
+func sizeText(n int) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -226,6 +226,9 @@ func FuzzReadFrom(f *testing.F) {
 		"\ufeff" + lines[0] + "\r\n \ufeff" + lines[1],
 		"\ufeff\r\n[" + ces[0] + ",\r\n{\n\"id\":\n \xc3\xa9}]",
 		"\ufeff", "\xef\xbb", "[\xff]", "\x01\n\xc3\xa9",
+		// past the small limit below: an over-long line among good ones, in both forms
+		lines[0] + "\n" + strings.Repeat("x", 3000) + "\n" + lines[1] + "\n",
+		"\ufeff[" + ces[0] + ",\r\n\"" + strings.Repeat("y", 3000) + "\",\r\n" + ces[1] + "]",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -241,6 +244,17 @@ func FuzzReadFrom(f *testing.F) {
 		if trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, bom), jsonSpace); len(trimmed) == 0 || trimmed[0] != '[' {
 			if diff := sameResult(whole, importReference(data)); diff != "" {
 				t.Fatalf("the stream and the split input: %s", diff)
+			}
+		}
+		// with a limit a good line fits in and an over-long one passes: it is skipped by
+		// number, and what follows is read as without it
+		small, serr := readFrom("fuzz", bytes.NewReader(data), 2048)
+		if serr == nil && len(small.Envelopes) > len(whole.Envelopes) {
+			t.Fatalf("a smaller limit read more: %d envelopes against %d", len(small.Envelopes), len(whole.Envelopes))
+		}
+		for _, e := range small.Errors {
+			if e.Line < 1 || e.Line > 1+bytes.Count(data, []byte("\n")) {
+				t.Fatalf("error on line %d of %d", e.Line, 1+bytes.Count(data, []byte("\n")))
 			}
 		}
 		for _, env := range whole.Envelopes {
@@ -396,5 +410,22 @@ func TestImportRefusesWhatTheBusNeverPublishes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Under a small limit an over-long line is skipped by its number and the lines after it are read, in NDJSON
+// and in a CloudEvents batch alike.
+func TestAnOverLongLineIsSkippedUnderASmallLimit(t *testing.T) {
+	envs, lines := ndjsonLines(t, 2)
+	ces := ceElements(t, envs)
+	for name, data := range map[string]string{
+		"ndjson":      lines[0] + "\n" + strings.Repeat("x", 3000) + "\n" + lines[1] + "\n",
+		"cloudevents": "[" + ces[0] + ",\n\"" + strings.Repeat("y", 3000) + "\",\n" + ces[1] + "]",
+	} {
+		res, err := readFrom(name, strings.NewReader(data), 2048)
+		if err != nil || len(res.Envelopes) != 2 || len(res.Errors) != 1 || res.Errors[0].Line != 2 ||
+			!strings.Contains(res.Errors[0].Reason, "longer than 2048 bytes") {
+			t.Fatalf("%s: %d envelopes, errors %v, %v", name, len(res.Envelopes), res.Errors, err)
+		}
 	}
 }
