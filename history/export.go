@@ -294,7 +294,7 @@ func (s *Store) Deliveries(env *bus.Envelope) ([]Delivery, error) {
 
 func (s *Store) deliveriesTx(tx *bolt.Tx, env *bus.Envelope) ([]Delivery, error) {
 	var out []Delivery
-	c := s.sub(tx, bDeliv).Cursor()
+	c := s.sub(tx, bDeliv).Cursor() // written by versions that kept deliveries apart
 	prefix := env.ID[:]
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		var d Delivery
@@ -303,7 +303,15 @@ func (s *Store) deliveriesTx(tx *bolt.Tx, env *bus.Envelope) ([]Delivery, error)
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	err := s.traceTx(tx, func(r TraceRecord) error {
+		if r.ID == env.ID {
+			if d, ok := DeliveryOf(r.event(env)); ok {
+				out = append(out, d)
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // DeadLetters returns the persisted dead letters, oldest first.
@@ -313,16 +321,49 @@ func (s *Store) DeadLetters() ([]DeadLetter, error) {
 	}
 	var out []DeadLetter
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return s.sub(tx, bDead).ForEach(func(_, v []byte) error {
+		if err := s.sub(tx, bDead).ForEach(func(_, v []byte) error { // as older versions kept them
 			var d DeadLetter
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
 			out = append(out, d)
 			return nil
+		}); err != nil {
+			return err
+		}
+		ids, msgs := s.sub(tx, bIDs), s.sub(tx, bMsgs)
+		return s.traceTx(tx, func(r TraceRecord) error {
+			if r.Kind != bus.TraceDeadLettered {
+				return nil
+			}
+			d := DeadLetter{Subscriber: r.App, Pattern: r.Pattern, Reason: r.Reason, Attempt: r.Attempt, At: r.At}
+			if row := ids.Get(r.ID[:]); row != nil {
+				env, err := decode(msgs.Get(row))
+				if err != nil {
+					return err
+				}
+				d.Envelope = env
+			}
+			out = append(out, d)
+			return nil
 		})
 	})
 	return out, err
+}
+
+// traceTx calls fn with each of the namespace's trace records, in order.
+func (s *Store) traceTx(tx *bolt.Tx, fn func(TraceRecord) error) error {
+	tb := tx.Bucket(s.ns).Bucket(bTrace)
+	if tb == nil {
+		return nil
+	}
+	return tb.ForEach(func(k, v []byte) error {
+		var r TraceRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("trace record %x is unreadable: %w", k, err)
+		}
+		return fn(r)
+	})
 }
 
 // State reads a named state stored with PutState into v; it reports whether one exists.

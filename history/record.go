@@ -34,6 +34,16 @@ type TraceRecord struct {
 	Reason     string        `json:"reason,omitempty"`
 }
 
+// event is the trace event r records, about env (nil when it names none).
+func (r TraceRecord) event(env *bus.Envelope) bus.TraceEvent {
+	e := bus.TraceEvent{Kind: r.Kind, At: r.At, App: r.App, Topic: r.Topic, SubscriptionID: r.Sub, Pattern: r.Pattern,
+		Attempt: r.Attempt, Replay: r.Replay, UpcastFrom: r.UpcastFrom, Reason: r.Reason, Env: env}
+	if env != nil && e.Topic == "" {
+		e.Topic = env.Topic
+	}
+	return e
+}
+
 func traceRecordOf(e bus.TraceEvent) TraceRecord {
 	r := TraceRecord{Kind: e.Kind, At: e.At, App: e.App, Sub: e.SubscriptionID, Pattern: e.Pattern, Attempt: e.Attempt,
 		Replay: e.Replay, UpcastFrom: e.UpcastFrom, Reason: e.Reason}
@@ -144,15 +154,11 @@ func (r *Recorder) write(index uint64, e bus.TraceEvent) error {
 	if err := r.s.writeErr(); err != nil {
 		return err
 	}
+	// the trace record says everything of a delivery or a dead letter; only a published
+	// envelope is stored besides it, once, for the indexes
 	var req writeReq
-	switch e.Kind {
-	case bus.TracePublished:
+	if e.Kind == bus.TracePublished {
 		req.env = e.Env
-	case bus.TraceDelivered, bus.TraceHandlerFailed, bus.TraceSkipped, bus.TraceRetryScheduled:
-		d, _ := DeliveryOf(e)
-		req.deliv = &d
-	case bus.TraceDeadLettered:
-		req.dead = &DeadLetter{Envelope: e.Env, Subscriber: e.App, Pattern: e.Pattern, Reason: e.Reason, Attempt: e.Attempt, At: e.At}
 	}
 	req.trace = &traceReq{index: index, rec: traceRecordOf(e)}
 	return r.s.send(req)
@@ -316,17 +322,11 @@ type StoredTrace struct {
 func (t StoredTrace) Events() []bus.TraceEvent {
 	out := make([]bus.TraceEvent, 0, len(t.Records))
 	for _, r := range t.Records {
-		e := bus.TraceEvent{Kind: r.Kind, At: r.At, App: r.App, Topic: r.Topic, SubscriptionID: r.Sub, Pattern: r.Pattern,
-			Attempt: r.Attempt, Replay: r.Replay, UpcastFrom: r.UpcastFrom, Reason: r.Reason}
-		if env := t.Envelopes[r.ID]; env != nil {
-			e.Env = env
-			if e.Topic == "" {
-				e.Topic = env.Topic
-			}
-		} else if r.Kind == bus.TracePublished {
+		env := t.Envelopes[r.ID]
+		if env == nil && r.Kind == bus.TracePublished {
 			continue
 		}
-		out = append(out, e)
+		out = append(out, r.event(env))
 	}
 	return out
 }
@@ -401,21 +401,16 @@ func (s *Store) RunEvents(id string, from, to int) ([]bus.TraceEvent, error) {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("trace record %d of %s is unreadable: %w", binary.BigEndian.Uint64(key), id, err)
 			}
-			e := bus.TraceEvent{Kind: r.Kind, At: r.At, App: r.App, Topic: r.Topic, SubscriptionID: r.Sub, Pattern: r.Pattern,
-				Attempt: r.Attempt, Replay: r.Replay, UpcastFrom: r.UpcastFrom, Reason: r.Reason}
+			var env *bus.Envelope
 			if r.ID != uuid.Nil {
 				if row := ids.Get(r.ID[:]); row != nil {
-					env, err := decode(msgs.Get(row))
-					if err != nil {
+					var err error
+					if env, err = decode(msgs.Get(row)); err != nil {
 						return err
-					}
-					e.Env = env
-					if e.Topic == "" {
-						e.Topic = env.Topic
 					}
 				}
 			}
-			out = append(out, e)
+			out = append(out, r.event(env))
 		}
 		return nil
 	})
