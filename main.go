@@ -27,7 +27,13 @@ func main() {
 	knobs := setFlags{}
 	fs.Var(knobs, "set", "with -scenario: set a knob, as knob=value (repeatable)")
 	screenshot := fs.String("screenshot", "", "run the scenario to its end, write a PNG of the window to this file and quit")
+	size := fs.String("size", "", "open the window at this size, as WIDTHxHEIGHT (e.g. 1024x700), without remembering it")
 	if err := fs.Parse(os.Args[1:]); err != nil {
+		os.Exit(exitUsage)
+	}
+	width, height, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mfelab: -size: %v\n", err)
 		os.Exit(exitUsage)
 	}
 	if *showVersion {
@@ -56,9 +62,24 @@ func main() {
 		os.Exit(exitUsage)
 	}
 	os.Exit(ui.Run(ui.Options{Version: version, HistoryPath: path, HistoryPathExplicit: *historyFile != "" || os.Getenv(history.EnvPath) != "",
-		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot}))
+		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot, Width: width, Height: height}))
 }
 
 func isFlag(s string) bool { return len(s) > 1 && s[0] == '-' && s != "-" && s != "--" && !isHelp(s) }
 
 func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// parseSize reads a window size given as WIDTHxHEIGHT; an empty string is no size.
+func parseSize(s string) (w, h float32, err error) {
+	if s == "" {
+		return 0, 0, nil
+	}
+	var wi, hi int
+	if n, err := fmt.Sscanf(s, "%dx%d", &wi, &hi); err != nil || n != 2 || fmt.Sprintf("%dx%d", wi, hi) != s {
+		return 0, 0, fmt.Errorf("%q is not WIDTHxHEIGHT, e.g. 1440x900", s)
+	}
+	if wi < 320 || hi < 240 || wi > 16384 || hi > 16384 {
+		return 0, 0, fmt.Errorf("%dx%d is out of range (320x240 to 16384x16384)", wi, hi)
+	}
+	return float32(wi), float32(hi), nil
+}

@@ -39,6 +39,9 @@ type Options struct {
 	// Screenshot, when set, runs the scenario to its end, writes a PNG of the window to
 	// this path and quits: the end-to-end check and the documentation's pictures.
 	Screenshot string
+	// Width and Height, when set, size the window instead of the size used last (and are
+	// not remembered): the end-to-end check shoots the window at several sizes.
+	Width, Height float32
 }
 
 // Run opens the main window and blocks until it is closed. It returns the process's exit
@@ -58,7 +61,11 @@ func Run(opts Options) int {
 		w.Close()
 	})
 	w.SetOnClosed(l.close)
-	w.Resize(fyne.NewSize(float32(prefs.FloatWithFallback(prefWidth, 1440)), float32(prefs.FloatWithFallback(prefHeight, 900))))
+	size := fyne.NewSize(float32(prefs.FloatWithFallback(prefWidth, 1440)), float32(prefs.FloatWithFallback(prefHeight, 900)))
+	if opts.Width > 0 && opts.Height > 0 {
+		size = fyne.NewSize(opts.Width, opts.Height)
+	}
+	w.Resize(size)
 	w.Show()
 	path := opts.HistoryPath
 	if remembered := prefs.String(prefStorePath); remembered != "" && !opts.HistoryPathExplicit {

@@ -63,7 +63,7 @@ type lab struct {
 	panels      *panels
 	flowSlider  *widget.Slider
 	views       *views
-	sideTabs    *container.AppTabs
+	sideTabs    *tabStrip
 	lowerTabs   *container.AppTabs
 	prefs       fyne.Preferences
 	perf        *perfMeter
@@ -117,9 +117,7 @@ func (l *lab) build() {
 		layout.NewSpacer(), legend, follow, export)
 	flowPane := container.NewBorder(flowBar, l.flowSlider, nil, nil, l.flow)
 
-	var side fyne.CanvasObject
-	l.views, side = l.newViews()
-	l.sideTabs = side.(*container.AppTabs)
+	l.views, l.sideTabs = l.newViews()
 	l.hist = newHistoryView(l)
 	l.lowerTabs = container.NewAppTabs(
 		container.NewTabItem("Log", l.log.content),
@@ -132,7 +130,7 @@ func (l *lab) build() {
 	}
 	work := container.NewVSplit(flowPane, l.lowerTabs)
 	work.Offset = 0.55
-	bottom := container.NewHSplit(work, side)
+	bottom := container.NewHSplit(work, l.sideTabs.content)
 	bottom.Offset = 0.68
 	centre := container.NewVSplit(container.NewVScroll(l.panels.grid), bottom)
 	centre.Offset = 0.34

@@ -1,11 +1,11 @@
 package ui
 
 import (
-	"fmt"
-	"strings"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -15,25 +15,24 @@ import (
 // panels are the microfrontends' cards: each shows its app's state and a switch that
 // takes it down.
 type panels struct {
-	grid  *fyne.Container
-	cards map[string]*panel
+	grid   *fyne.Container
+	layout *cardGrid
+	cards  map[string]*panel
 }
 
 // panel is one microfrontend's card: its name and "down" switch on one line, its role or
-// condition under it, then its state in small monospace, so that all eight fit a
-// 1440x900 window in two rows with their state readable.
+// condition under it, then its state in small monospace, wrapped to the card's width so
+// that no value is ever cut off.
 type panel struct {
 	role   string
 	sub    *widget.Label
-	body   *widget.Label
+	body   *stateText
 	faults *widget.Check
 }
 
-// panelColumns is how many cards a row holds.
-const panelColumns = 4
-
 func newPanels() *panels {
-	return &panels{grid: container.NewGridWithColumns(panelColumns), cards: map[string]*panel{}}
+	g := &cardGrid{}
+	return &panels{grid: container.New(g), layout: g, cards: map[string]*panel{}}
 }
 
 // reset makes a card for every app of world; toggled is told when the user takes an app
@@ -42,10 +41,7 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 	p.grid.RemoveAll()
 	p.cards = map[string]*panel{}
 	for _, a := range world.Apps() {
-		body := widget.NewLabel("")
-		body.TextStyle = fyne.TextStyle{Monospace: true}
-		body.SizeName = theme.SizeNameCaptionText
-		body.Truncation = fyne.TextTruncateEllipsis
+		body := newStateText()
 		faults, name := a.Faults, a.Name
 		chk := widget.NewCheck("down", func(down bool) {
 			if faults.State().Down != down { // not the refresh showing a scripted outage
@@ -55,12 +51,16 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 		})
 		chk.SetChecked(faults.State().Down)
 		title := widget.NewLabelWithStyle(a.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		title.Truncation = fyne.TextTruncateEllipsis
+		// The title is never wrapped or cut: its width with the switch is the narrowest the
+		// card may get, which the grid keeps to (cardGrid, shareRow).
 		sub := widget.NewLabel(a.Role)
 		sub.SizeName = theme.SizeNameCaptionText
-		sub.Truncation = fyne.TextTruncateEllipsis
+		sub.Wrapping = fyne.TextWrapWord
 		head := container.NewBorder(nil, nil, nil, chk, title)
-		card := widget.NewCard("", "", container.NewBorder(container.NewVBox(head, sub), nil, nil, nil, body))
+		// The labels' own inner padding already parts the lines; the stack takes back
+		// the rest so that two rows of cards with their state fit a 1440x900 window.
+		tight := layout.NewCustomPaddedVBoxLayout(-theme.InnerPadding() - theme.Padding())
+		card := widget.NewCard("", "", container.New(tight, head, sub, body))
 		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk}
 		p.grid.Add(card)
 	}
@@ -69,23 +69,15 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 // refresh shows every app's state; active names the apps that did something since the
 // last refresh.
 func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
+	grew := false
 	for _, s := range world.Snapshots() {
 		c := p.cards[s.Name]
 		if c == nil {
 			continue
 		}
-		width := 0
-		for _, f := range s.Fields {
-			width = max(width, len(f.Key))
-		}
-		var lines []string
-		for _, f := range s.Fields {
-			lines = append(lines, fmt.Sprintf("%-*s %s", width, f.Key, f.Value))
-		}
-		if len(lines) == 0 {
-			lines = []string{"(idle)"}
-		}
-		c.body.SetText(strings.Join(lines, "\n"))
+		before := c.body.lineCount()
+		c.body.set(s.Fields)
+		grew = grew || c.body.lineCount() != before
 		sub := c.role
 		if active[s.Name] {
 			sub = "● active · " + c.role
@@ -94,6 +86,149 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 			sub = "✖ DOWN · " + c.role
 		}
 		c.faults.SetChecked(s.Faults.Down) // a scripted outage shows on the switch too
-		c.sub.SetText(sub)
+		if c.sub.Text != sub {
+			c.sub.SetText(sub)
+		}
+	}
+	if grew {
+		p.grid.Refresh() // rows fit their tallest card again
+	}
+}
+
+// minCardWidth is the narrowest a card gets before the grid takes a column away: the
+// widest title ("Cart / Checkout") beside its "down" switch.
+const minCardWidth = 232
+
+// maxCardColumns keeps the cards readable in a wide window: past four, a row of eight
+// narrow cards would cut titles and wrap every value.
+const maxCardColumns = 4
+
+// cardGrid lays the cards out in as many columns as fit (at most four), each row as tall
+// as its tallest card, so that a card with eight lines of state does not make every card
+// eight lines tall.
+type cardGrid struct {
+	// width is the width last laid out: how tall the cards are depends on it.
+	width float32
+}
+
+func (g *cardGrid) columns(width float32, n int) int {
+	pad := theme.Padding()
+	cols := int((width + pad) / (minCardWidth + pad))
+	return max(1, min(cols, maxCardColumns, n))
+}
+
+func (g *cardGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	g.width = size.Width
+	g.place(objects, size.Width)
+}
+
+// place positions the cards for a width and returns the height they take. A card's
+// height depends on its width (its text wraps), so each card is given its width first,
+// then asked its height.
+func (g *cardGrid) place(objects []fyne.CanvasObject, width float32) float32 {
+	if len(objects) == 0 {
+		return 0
+	}
+	pad := theme.Padding()
+	cols := g.columns(width, len(objects))
+	colW := (width - pad*float32(cols-1)) / float32(cols)
+	y := float32(0)
+	for start := 0; start < len(objects); start += cols {
+		row := objects[start:min(start+cols, len(objects))]
+		widths := shareRow(row, colW*float32(len(row)))
+		rowH := float32(0)
+		for _, o := range row {
+			rowH = max(rowH, o.MinSize().Height)
+		}
+		x := float32(0)
+		for i, o := range row {
+			o.Move(fyne.NewPos(x, y))
+			o.Resize(fyne.NewSize(widths[i], rowH))
+			x += widths[i] + pad
+		}
+		y += rowH + pad
+	}
+	return y - pad
+}
+
+// shareStep is how much width shareRow moves from one card to another at a time.
+const shareStep = 24
+
+// shareRow divides a row's width among its cards so that the row is as short as it can
+// be: starting from equal widths, it moves width a step at a time to the tallest card
+// from the card that can best spare it (never narrower than its title and switch, and
+// shorter than the row), and keeps the widths that made the row shortest. Each card is
+// left resized to its width, so its MinSize is its height there.
+func shareRow(row []fyne.CanvasObject, total float32) []float32 {
+	n := len(row)
+	widths := make([]float32, n)
+	heights := make([]float32, n)
+	measure := func(i int) {
+		row[i].Resize(fyne.NewSize(widths[i], row[i].Size().Height)) // wrapped text learns its width
+		heights[i] = row[i].MinSize().Height
+	}
+	tallest := func() (int, float32) {
+		t := 0
+		for i := range heights {
+			if heights[i] > heights[t] {
+				t = i
+			}
+		}
+		return t, heights[t]
+	}
+	for i := range row {
+		widths[i] = total / float32(n)
+		measure(i)
+	}
+	_, bestH := tallest()
+	best := append([]float32(nil), widths...)
+	for range 48 {
+		tall, rowH := tallest()
+		donor := -1
+		for i := range row {
+			spare := widths[i] - shareStep - row[i].MinSize().Width
+			if i != tall && spare >= 0 && (donor < 0 || spare > widths[donor]-row[donor].MinSize().Width) {
+				donor = i
+			}
+		}
+		if donor < 0 {
+			break
+		}
+		widths[tall] += shareStep
+		widths[donor] -= shareStep
+		measure(tall)
+		measure(donor)
+		if heights[donor] >= rowH { // the donor would become the tallest: nothing gained
+			break
+		}
+		if _, h := tallest(); h < bestH {
+			bestH = h
+			copy(best, widths)
+		}
+	}
+	if !slices.Equal(best, widths) {
+		copy(widths, best)
+		for i := range row {
+			measure(i)
+		}
+	}
+	return widths
+}
+
+func (g *cardGrid) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	if len(objects) == 0 {
+		return fyne.Size{}
+	}
+	// The height is the one the cards take at the width last laid out (their text has
+	// wrapped to it since); before any layout, a guess from their own minimum sizes.
+	if g.width > 0 {
+		return fyne.NewSize(minCardWidth, g.place(objects, g.width))
+	}
+	{
+		h := float32(0)
+		for _, o := range objects {
+			h = max(h, o.MinSize().Height)
+		}
+		return fyne.NewSize(minCardWidth, h*float32(len(objects)))
 	}
 }

@@ -111,7 +111,7 @@ func (e *labEntry) TypedShortcut(s fyne.Shortcut) {
 
 // saveWindowSize remembers the window's size for the next start.
 func (l *lab) saveWindowSize() {
-	if l.prefs == nil {
+	if l.prefs == nil || l.opts.Width > 0 { // a size given on the command line is not remembered
 		return
 	}
 	size := l.win.Canvas().Size()

@@ -39,7 +39,7 @@ type breakerTile struct {
 	counts *widget.Label
 }
 
-func (l *lab) newViews() (*views, fyne.CanvasObject) {
+func (l *lab) newViews() (*views, *tabStrip) {
 	v := &views{l: l, breakers: container.NewVBox(), tiles: map[string]*breakerTile{}}
 	v.sagas = widget.NewLabel("")
 	v.sagas.TextStyle = fyne.TextStyle{Monospace: true}
@@ -111,7 +111,7 @@ func (l *lab) newViews() (*views, fyne.CanvasObject) {
 				})
 		})
 	deadPane := container.NewBorder(container.NewVBox(container.NewHBox(retryAll, purge), v.dead), nil, nil, nil, v.deadList)
-	tabs := container.NewAppTabs(
+	tabs := newTabStrip(
 		container.NewTabItem("Inspector", container.NewBorder(
 			container.NewHBox(widget.NewButtonWithIcon("Show in diagram", theme.VisibilityIcon(), l.showInDiagram)),
 			nil, nil, nil, container.NewScroll(l.log.inspector))),
