@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
+	"os"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -35,6 +37,10 @@ func (l *lab) showExport() {
 	if l.ses == nil {
 		return
 	}
+	if l.ses.Trace().Messages() == 0 {
+		l.info("Nothing to export yet", "This run has no messages yet: step or run the scenario first.")
+		return
+	}
 	r := l.ses.Run()
 	name := r.Scenario.ID
 	if !l.ses.IsReplay() {
@@ -63,7 +69,7 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 	}
 	choice := widget.NewRadioGroup(labels, nil)
 	choice.SetSelected(labels[0])
-	dialog.ShowCustomConfirm("Export", "Choose a file…", "Cancel", choice, func(ok bool) {
+	d := dialog.NewCustomConfirm("Export", "Choose a file…", "Cancel", choice, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -82,7 +88,12 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 				path := wc.URI().Path()
 				wc.Close() // written again atomically, by path
 				n, err := write(path, history.Format(c.format))
+				if err == nil && n == 0 {
+					os.Remove(path) // at most a CSV header: not worth a file
+					err = errors.New("the run has no messages")
+				}
 				if err != nil {
+					removeIfEmpty(path) // the file dialog made it; leave no empty file behind
 					l.showError("Export failed", fmt.Errorf("%w; nothing was written to %s", err, path))
 					return
 				}
@@ -93,12 +104,13 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 				case string(history.Mermaid):
 					what = "a diagram of " + plural(n, "arrow")
 				}
-				dialog.ShowInformation("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path), l.win)
+				l.info("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path))
 			}, l.win)
 			save.SetFileName(name + c.ext)
-			save.Show()
+			l.show(save, nil)
 		}
 	}, l.win)
+	l.show(d, d.Confirm)
 }
 
 // exportPNG draws the whole diagram, or when it is longer than maxPNGRows that many rows
@@ -116,7 +128,7 @@ func (l *lab) exportPNG(path string) (int, error) {
 	}
 	v := newFlowView(d)
 	v.follow = false
-	v.top, v.selected = from, l.flow.selected
+	v.top = from // and no row highlighted: the selection is the window's, not the picture's
 	width := max(l.flow.Size().Width, v.MinSize().Width, 900)
 	c := software.NewCanvas()
 	c.SetPadded(false)
@@ -130,6 +142,13 @@ func (l *lab) exportPNG(path string) (int, error) {
 		return 0, err
 	}
 	return rows, nil
+}
+
+// removeIfEmpty removes the file at path when it holds nothing.
+func removeIfEmpty(path string) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+		os.Remove(path)
+	}
 }
 
 // plural renders "1 arrow", "2 arrows".

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -313,7 +312,7 @@ func (h *historyView) travel() {
 		}
 		ses, err := session.Rewind(s, info.Seed, scenarios.Values(info.Knobs), all, k, origin)
 		if err != nil {
-			dialog.ShowInformation("Time travel replays the log", fmt.Sprintf("%v.\n\nThe recorded messages are replayed instead: the panels are rebuilt from them, and running on publishes the rest of the log again.", err), h.l.win)
+			h.l.info("Time travel replays the log", fmt.Sprintf("%v.\n\nThe recorded messages are replayed instead: the panels are rebuilt from them, and running on publishes the rest of the log again.", err))
 			break
 		}
 		h.l.adoptRun(ses, s, scenarios.Values(info.Knobs), info.Seed)
@@ -325,7 +324,7 @@ func (h *historyView) travel() {
 // export writes the chosen run's messages that pass the filter.
 func (h *historyView) export() {
 	if h.ns == "" || h.l.store == nil {
-		dialog.ShowInformation("Nothing to export", "Pick a recorded run first; to export the run on screen, use Export above the diagram.", h.l.win)
+		h.l.info("Nothing to export", "Pick a recorded run first; to export the run on screen, use Export above the diagram.")
 		return
 	}
 	ns := h.ns

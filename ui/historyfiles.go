@@ -26,7 +26,7 @@ func (h *historyView) chooseFile() {
 		h.l.openStore(path)
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".db", ".bolt"}))
-	d.Show()
+	h.l.show(d, nil)
 }
 
 // chooseImport reads an exported log (NDJSON or CloudEvents), keeps it as a run of its own
@@ -40,7 +40,7 @@ func (h *historyView) chooseImport() {
 		h.importFrom(rc.URI().Name(), rc) // streamed: a huge file costs what its longest line does
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
-	d.Show()
+	h.l.show(d, nil)
 }
 
 // importData loads an exported log named name from memory.
@@ -86,7 +86,7 @@ func (h *historyView) importFrom(name string, r io.Reader) {
 			}
 			sb.WriteString(e.Error() + "\n")
 		}
-		dialog.ShowInformation("Some lines of "+name+" were skipped", sb.String(), h.l.win)
+		h.l.info("Some lines of "+name+" were skipped", sb.String())
 	}
 }
 
@@ -102,8 +102,8 @@ func (l *lab) openStore(path string) {
 		return
 	}
 	if st.Recovered != "" {
-		dialog.ShowInformation("The history file was unreadable",
-			fmt.Sprintf("%s could not be read, so it was moved to\n%s\nand a new, empty file was started. Nothing was deleted.", path, st.Recovered), l.win)
+		l.info("The history file was unreadable",
+			fmt.Sprintf("%s could not be read, so it was moved to\n%s\nand a new, empty file was started. Nothing was deleted.", path, st.Recovered))
 	}
 	if l.ses != nil {
 		if err := l.ses.StopRecording(); err != nil {

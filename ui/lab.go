@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -49,6 +48,8 @@ type lab struct {
 	hist  *historyView
 	// lastError is the text of the latest error dialog, for tests and the status line.
 	lastError string
+	// dialogs are the dialogs open now, newest last: Esc and Enter answer the newest.
+	dialogs []*shownDialog
 
 	picker      *widget.Select
 	watch       *widget.Label
@@ -56,7 +57,9 @@ type lab struct {
 	seedEntry   *commitEntry
 	knobEntries []*commitEntry // the knob fields that take typed values
 	speedSel    *widget.Select
-	runBtn      *widget.Button
+	runBtn      *tipButton
+	hint        *widget.Label // where to start, on the first launch until the first step
+	tips        *tipLayer
 	statusLbl   *widget.Label
 	checks      *widget.Label
 	actLabel    *widget.Label
@@ -77,7 +80,11 @@ func newLab(win fyne.Window, opts Options) *lab {
 	if a := fyne.CurrentApp(); a != nil {
 		l.prefs = a.Preferences()
 	}
+	firstLaunch := l.prefs != nil && l.prefs.String(prefScenario) == "" && opts.Screenshot == ""
 	l.build()
+	if firstLaunch {
+		l.hint.Show()
+	}
 	first := scenarios.All()[0]
 	if s, err := scenarios.Get(opts.Scenario); err == nil {
 		first = s
@@ -90,6 +97,7 @@ func newLab(win fyne.Window, opts Options) *lab {
 }
 
 func (l *lab) build() {
+	l.tips = newTipLayer()
 	left := l.buildControls()
 	l.panels = newPanels()
 	l.log = newLogView(l)
@@ -108,11 +116,11 @@ func (l *lab) build() {
 		}
 	}
 	l.flow.onScroll = l.syncSlider
-	legend := widget.NewButtonWithIcon("Legend", theme.InfoIcon(), func() {
-		dialog.ShowCustom("How the diagram draws messages", "Close", flowLegend(), l.win)
+	legend := newTipButton("Legend", theme.InfoIcon(), "What the arrows, colours and marks mean", l.tips, func() {
+		l.custom("How the diagram draws messages", "Close", flowLegend(), fyne.Size{})
 	})
-	follow := widget.NewButtonWithIcon("Newest", theme.MoveDownIcon(), func() { l.flow.scrollTo(l.flow.rows()) })
-	export := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), l.showExport)
+	follow := newTipButton("Newest", theme.MoveDownIcon(), "Scroll to the newest message and follow the run", l.tips, func() { l.flow.scrollTo(l.flow.rows()) })
+	export := newTipButton("Export…", theme.DocumentSaveIcon(), "Save this run's log (NDJSON, CloudEvents, CSV), its diagram (Mermaid) or a picture (PNG)", l.tips, l.showExport)
 	flowBar := container.NewHBox(widget.NewLabelWithStyle("Flow", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		layout.NewSpacer(), legend, follow, export)
 	flowPane := container.NewBorder(flowBar, l.flowSlider, nil, nil, l.flow)
@@ -136,7 +144,7 @@ func (l *lab) build() {
 	centre.Offset = 0.34
 	split := container.NewHSplit(container.NewVScroll(container.NewPadded(left)), centre)
 	split.Offset = 0.26 // the transport keeps its two columns of buttons down to 1024 px
-	l.win.SetContent(split)
+	l.win.SetContent(container.NewStack(split, l.tips.layer))
 	l.addShortcuts()
 }
 
@@ -189,10 +197,16 @@ func (l *lab) buildControls() fyne.CanvasObject {
 	if l.prefs != nil {
 		themeSel.SetSelected(l.prefs.StringWithFallback(prefTheme, themeSystem))
 	}
-	l.runBtn = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), l.toggleRun)
-	stepBtn := widget.NewButtonWithIcon("Step", theme.MediaSkipNextIcon(), l.step)
-	actBtn := widget.NewButtonWithIcon("Next act", theme.MediaFastForwardIcon(), l.stepAct)
-	resetBtn := widget.NewButtonWithIcon("Reset", theme.MediaReplayIcon(), l.reset)
+	l.runBtn = newTipButton("Run", theme.MediaPlayIcon(), "Run or pause the scenario (Ctrl+Space)", l.tips, l.toggleRun)
+	stepBtn := newTipButton("Step", theme.MediaSkipNextIcon(), "Deliver one message (Ctrl+Right)", l.tips, l.step)
+	actBtn := newTipButton("Next act", theme.MediaFastForwardIcon(), "Run until the next act of the script (Ctrl+Down)", l.tips, l.stepAct)
+	resetBtn := newTipButton("Reset", theme.MediaReplayIcon(), "Start the scenario again with these knobs and seed (Ctrl+R)", l.tips, l.reset)
+	l.hint = widget.NewLabel("New here? Press Step (Ctrl+Right) to deliver one message at a time, " +
+		"or Run (Ctrl+Space) to play the scenario. Click any arrow or log row to see the message and what caused it; " +
+		"the checks below say whether the pattern did its job.")
+	l.hint.Wrapping = fyne.TextWrapWord
+	l.hint.Importance = widget.HighImportance
+	l.hint.Hide()
 	l.statusLbl = widget.NewLabel("")
 	l.statusLbl.Wrapping = fyne.TextWrapWord
 	l.actLabel = widget.NewLabel("")
@@ -207,7 +221,7 @@ func (l *lab) buildControls() fyne.CanvasObject {
 	return container.NewVBox(
 		bold("Scenario"), l.picker, l.watch,
 		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
-		l.statusLbl, l.actLabel,
+		l.hint, l.statusLbl, l.actLabel,
 		widget.NewSeparator(),
 		bold("Outcome checks"), l.checks,
 		widget.NewSeparator(),
@@ -239,17 +253,6 @@ func (l *lab) remember(key, value string) {
 	if l.prefs != nil {
 		l.prefs.SetString(key, value)
 	}
-}
-
-// showError shows err in a dialog titled with what it means for the user.
-func (l *lab) showError(title string, err error) {
-	l.lastError = title + ": " + err.Error()
-	msg := widget.NewLabel(err.Error())
-	msg.Wrapping = fyne.TextWrapWord
-	content := container.NewBorder(nil, nil, widget.NewIcon(theme.ErrorIcon()), nil, msg)
-	d := dialog.NewCustom(title, "OK", content, l.win)
-	d.Resize(fyne.NewSize(520, 200))
-	d.Show()
 }
 
 // close stops the run, its recording and the ticker.

@@ -59,7 +59,7 @@ func newLogView(l *lab) *logView {
 	statusSel.SetSelected(anyStatus)
 	v.inspector = widget.NewLabel(inspectHint)
 	v.inspector.TextStyle = fyne.TextStyle{Monospace: true}
-	v.inspector.Wrapping = fyne.TextWrapBreak
+	v.inspector.Wrapping = fyne.TextWrapWord // breaks inside a word only when the word is longer than a line
 	v.hint = widget.NewLabel("")
 	v.hint.Wrapping = fyne.TextWrapWord
 	v.hint.Hide()

@@ -13,6 +13,18 @@ import (
 // message. It measures the real window, which benchmarks cannot.
 const EnvPerf = "MFELAB_PERF"
 
+// perMessageFrom is how many messages a run must hold before the heap is given per
+// message: below it the window's own few megabytes (fonts, widgets) swamp the figure.
+const perMessageFrom = 10_000
+
+// heapFigure gives the heap per message held, or the whole heap while few are held.
+func heapFigure(heap uint64, msgs int) string {
+	if msgs < perMessageFrom {
+		return fmt.Sprintf("%.1f MiB heap", float64(heap)/(1<<20))
+	}
+	return fmt.Sprintf("%d heap bytes/message", heap/uint64(msgs))
+}
+
 // perfMeter gathers those figures between reports.
 type perfMeter struct {
 	on         bool
@@ -42,10 +54,9 @@ func (p *perfMeter) measure(l *lab, refresh func()) {
 		if l.ses != nil {
 			msgs = l.ses.Trace().Messages()
 		}
-		held := max(msgs, 1)
-		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %.2f ms mean, %.2f ms worst, %d messages held, %d heap bytes/message\n",
+		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %.2f ms mean, %.2f ms worst, %d messages held, %s\n",
 			float64(p.ticks)/period.Seconds(), float64(p.busy.Microseconds())/1000/float64(p.ticks),
-			float64(p.peak.Microseconds())/1000, msgs, m.HeapAlloc/uint64(held))
+			float64(p.peak.Microseconds())/1000, msgs, heapFigure(m.HeapAlloc, msgs))
 		*p = perfMeter{on: true, since: time.Now()}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"mfelab/bus"
+	"mfelab/bus/dlq"
 	"mfelab/scenarios"
 	"mfelab/session"
 )
@@ -218,6 +219,9 @@ func (l *lab) refresh() {
 	}
 	grew := n > l.seen
 	l.seen = n // before the list redraws: its length is read from it
+	if n > 0 && l.hint.Visible() {
+		l.hint.Hide() // the user has found the transport
+	}
 	if grew {
 		l.log.refresh(ses.Playing())
 		l.flow.update()
@@ -306,4 +310,34 @@ func (l *lab) commitEdits() {
 	for _, e := range append([]*commitEntry{l.seedEntry}, l.knobEntries...) {
 		e.commit()
 	}
+}
+
+// maxRetrySteps bounds how far deliverRetried steps the loop looking for a retry.
+const maxRetrySteps = 10_000
+
+// deliverRetried steps the run until the dead letters retried (by envelope ID) have been
+// delivered again, so a retry shows what became of it at once, in a paused or a finished
+// run alike, instead of waiting for Run. A retry that had to be published anew carries
+// the ID it stands for in a header.
+func (l *lab) deliverRetried(ids []string) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	tr := l.ses.Trace()
+	seen := tr.Len()
+	for range maxRetrySteps {
+		if len(want) == 0 || !l.ses.Step() {
+			break
+		}
+		for ; seen < tr.Len(); seen++ {
+			ev := tr.Event(seen)
+			if ev.Kind != bus.TraceDelivered || ev.Env == nil {
+				continue
+			}
+			delete(want, ev.Env.ID.String())
+			delete(want, ev.Env.Meta.Headers[dlq.HeaderRetryOf])
+		}
+	}
+	l.followLog()
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 )
@@ -27,6 +26,7 @@ func (l *lab) addShortcuts() {
 	}
 	quit := l.quit
 	c.AddShortcut(keyQuit, func(fyne.Shortcut) { quit() })
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { l.dialogKey(ev) })
 	item := func(label string, key fyne.Shortcut, fn func()) *fyne.MenuItem {
 		it := fyne.NewMenuItem(label, fn)
 		it.Shortcut = key
@@ -48,7 +48,7 @@ func (l *lab) addShortcuts() {
 		),
 		fyne.NewMenu("Help",
 			fyne.NewMenuItem("How the diagram draws messages", func() {
-				dialog.ShowCustom("How the diagram draws messages", "Close", flowLegend(), l.win)
+				l.custom("How the diagram draws messages", "Close", flowLegend(), fyne.Size{})
 			}),
 			fyne.NewMenuItem("About MFE Lab", l.showAbout),
 		),
@@ -84,9 +84,7 @@ func (l *lab) showAbout() {
 	}
 	msg := widget.NewLabel("MFE Lab " + l.opts.Version + "\n\nA laboratory for event-driven communication between microfrontends.\n\nHistory file: " + file)
 	msg.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom("About MFE Lab", "Close", msg, l.win)
-	d.Resize(fyne.NewSize(520, 240))
-	d.Show()
+	l.custom("About MFE Lab", "Close", msg, fyne.NewSize(520, 240))
 }
 
 // labEntry is a text field that leaves the lab's transport shortcuts to the lab.

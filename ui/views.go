@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -47,21 +46,21 @@ func (l *lab) newViews() (*views, *tabStrip) {
 	v.dead.Wrapping = fyne.TextWrapWord
 	confirm := func(title, msg string, fn func()) func() {
 		return func() {
-			dialog.ShowConfirm(title, msg, func(ok bool) {
-				if ok {
-					fn()
-				}
-			}, l.win)
+			l.ask(title, msg, fn)
 		}
 	}
 	retryAll := widget.NewButton("Retry all", confirm("Retry every dead letter?",
 		"Each one is delivered again to the handler that failed it, as its next attempt.", func() {
 			l.pause()
 			l.ses.Intervene("every dead letter retried")
-			if err := l.ses.Run().DLQ.RetryAll(); err != nil {
-				dialog.ShowError(err, l.win)
+			var ids []string
+			for _, e := range l.ses.Run().DLQ.List() {
+				ids = append(ids, e.Envelope.ID.String())
 			}
-			l.refresh()
+			if err := l.ses.Run().DLQ.RetryAll(); err != nil {
+				l.showError("The dead letters were not retried", err)
+			}
+			l.deliverRetried(ids)
 		}))
 	purge := widget.NewButton("Purge all", confirm("Purge every dead letter?", "They are dropped from the store for good.", func() {
 		l.ses.Intervene("every dead letter purged")
@@ -100,8 +99,10 @@ func (l *lab) newViews() (*views, *tabStrip) {
 					l.ses.Intervene(fmt.Sprintf("dead letter #%d retried", e.Envelope.Seq))
 					if err := l.ses.Run().DLQ.Retry(e.ID); err != nil {
 						l.showError("The retry was not delivered", err)
+						l.refresh()
+						return
 					}
-					l.refresh()
+					l.deliverRetried([]string{e.Envelope.ID.String()})
 				})
 			buttons.Objects[1].(*widget.Button).OnTapped = confirm("Purge this dead letter?",
 				fmt.Sprintf("#%d %s is dropped from the store for good.", e.Envelope.Seq, e.Topic), func() {
