@@ -193,3 +193,28 @@ func TestQuietPrintsNoBlankLinesAndSeedsSayWhatTheyAre(t *testing.T) {
 		t.Fatalf("-seed -1: exit %d %s", code, errOut)
 	}
 }
+
+// While the window has the history file open (and so locked), runs and export read the
+// copy it shares, with every run recorded so far.
+func TestRunsAndExportReadTheFileTheWindowHasOpen(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	if code, _, errOut := runCLI(t, "", "run", "rpc-pricing", "-quiet", "-record", "-history", db); code != exitOK {
+		t.Fatal(errOut)
+	}
+	window, err := history.Open(db, history.Options{}) // as the window opens it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer window.Close()
+	if err := window.ShareSnapshots(); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCLI(t, "", "runs", "-history", db); code != exitOK || !strings.Contains(out, "rpc-pricing") {
+		t.Fatalf("runs while the window has the file: exit %d\n%s%s", code, out, errOut)
+	}
+	got := filepath.Join(dir, "latest.ndjson")
+	if code, out, errOut := runCLI(t, "", "export", "-history", db, "-run", "latest", "-o", got); code != exitOK || !strings.Contains(out, "from "+db) {
+		t.Fatalf("export while the window has the file: exit %d\n%s%s", code, out, errOut)
+	}
+}

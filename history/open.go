@@ -42,11 +42,29 @@ func openReadOnly(path string, opts Options, anyNamespace bool) (*Store, error) 
 		}
 		return missing
 	})
+	if errors.Is(err, ErrLocked) && opts.snapshotOf == "" {
+		// The file is open for writing in another process: read the copy it offers.
+		snap, serr := fetchSnapshot(path)
+		if serr != nil {
+			return nil, err
+		}
+		sopts := opts
+		sopts.snapshotOf = path
+		s, err := openReadOnly(snap, sopts, anyNamespace)
+		if err != nil {
+			os.Remove(snap)
+			return nil, fmt.Errorf("history: the copy of %s its owner sent: %w", path, err)
+		}
+		return s, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	opts.Durable = true // so that Append waits for, and returns, the refusal
 	s := &Store{db: db, path: path, opts: opts, ns: ns, log: opts.Logger, missing: missing}
+	if opts.snapshotOf != "" {
+		s.path, s.snapshot = opts.snapshotOf, path
+	}
 	s.start()
 	return s, nil
 }

@@ -56,6 +56,10 @@ type Options struct {
 	// Attach is accepted, but every record it makes is refused and logged. A namespace
 	// the file lacks is an error (ErrNoNamespace), not an empty history.
 	ReadOnly bool
+
+	// snapshotOf, on the open of a copy sent by a file's owner, is that file's path: the
+	// handle goes by it, removes the copy on Close, and asks for no copy in turn.
+	snapshotOf string
 }
 
 var namespacePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
@@ -103,6 +107,11 @@ type Store struct {
 	attachMu sync.Mutex
 	untap    func()
 	attached *Recorder // the recorder Attach started, which Flush waits for
+	sharer   *sharer   // serves snapshots of the file to other processes (ShareSnapshots)
+
+	// snapshot is the temporary copy a read-only handle reads, when the file itself was
+	// locked by the process that has it open for writing; Close removes it.
+	snapshot string
 
 	gcMu   sync.Mutex // one GC at a time
 	stats  counters
@@ -312,7 +321,17 @@ func (s *Store) Close() error {
 		}
 		return nil
 	}
+	s.attachMu.Lock()
+	sh := s.sharer
+	s.sharer = nil
+	s.attachMu.Unlock()
+	if sh != nil {
+		sh.stop() // no snapshot holds a read transaction past this point
+	}
 	err := s.db.Close()
+	if s.snapshot != "" {
+		os.Remove(s.snapshot)
+	}
 	if p := s.writeE.Load(); p != nil && err == nil {
 		err = *p
 	}

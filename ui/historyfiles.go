@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -114,6 +115,9 @@ func (l *lab) openStore(path string) {
 		l.store.Close()
 	}
 	l.store = st
+	if err := st.ShareSnapshots(); err != nil { // so that mfelab runs and export can read it meanwhile
+		slog.Debug("the history file is not shared with other processes", "error", err)
+	}
 	if l.prefs != nil {
 		l.prefs.SetString(prefStorePath, path)
 	}
