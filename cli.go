@@ -34,6 +34,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "runs":
 		return cmdRuns(args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -55,6 +57,11 @@ const usage = `usage:
   mfelab export [-history file] [-run id|latest] [-pattern p] [-correlation id]
                 [-format f] -o file
                               export one recorded run (the newest unless -run says)
+  mfelab diff <run> <run> [-seed N] [-set knob=value ...] [-history file] [-context N] [-all]
+                              compare two runs' flows: where they first part, then a summary;
+                              exit 0 when they match, 1 when they differ, 2 on bad input.
+                              A run is scenario:NAME[,knob=value...][@seed] (run fresh),
+                              latest or run-000003 (recorded), or an exported log file
   mfelab -version
 `
 

@@ -109,8 +109,11 @@ func (c Comparison) firstDivergence() string {
 }
 
 // describe renders a delivery for a sentence: "inventory.reserve from cart to inventory
-// (a request)".
+// (a request)", or a published message: "inventory.reserve published by cart".
 func describe(d Delivery, kind bool) string {
+	if d.Kind == ArrowPublish {
+		return d.Topic + " published by " + d.From
+	}
 	s := d.Topic + " from " + d.From + " to " + d.To
 	if d.From == d.To {
 		s = d.Topic + " at " + d.From
@@ -183,7 +186,12 @@ func ordinal(n int) string {
 func (c Comparison) writeHunk(w io.Writer, h Hunk, maxLines int) {
 	var sb strings.Builder
 	tw := tabwriter.NewWriter(&sb, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "\t A\t B\ttopic\tfrom -> to\tkind\t")
+	pub := c.FlowA.Publishes
+	if pub {
+		fmt.Fprintln(tw, "\t A\t B\ttopic\tpublished by\t")
+	} else {
+		fmt.Fprintln(tw, "\t A\t B\ttopic\tfrom -> to\tkind\t")
+	}
 	num := func(i int) string {
 		if i < 0 {
 			return ""
@@ -213,6 +221,10 @@ func (c Comparison) writeHunk(w io.Writer, h Hunk, maxLines int) {
 		kind := r.Kind.String()
 		if op.Change&ChangedKind != 0 {
 			kind += " / " + c.FlowB.Rows[op.B].Kind.String()
+		}
+		if pub {
+			fmt.Fprintf(tw, "  %s\t%3s\t%3s\t%s\t%s\t%s\n", mark, num(op.A), num(op.B), r.Topic, r.From, note)
+			continue
 		}
 		fmt.Fprintf(tw, "  %s\t%3s\t%3s\t%s\t%s -> %s\t%s\t%s\n", mark, num(op.A), num(op.B), r.Topic, r.From, r.To, kind, note)
 	}
