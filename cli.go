@@ -143,6 +143,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	f, err := history.ParseFormat(*format)
+	if err == nil {
+		err = checkTestPackage(*testPackage)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage

@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"go/token"
 	"io"
 	"path/filepath"
 
@@ -27,4 +28,12 @@ func exportGoTest(ses *session.Session, path, pkg string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "\nwrote the run as a Go test to %s (package %s, a flow of %s)\n", path, pkg, rows)
 	return exitOK
+}
+
+// checkTestPackage refuses a -test-package that is not a Go package name, before the run.
+func checkTestPackage(pkg string) error {
+	if pkg != "" && (!token.IsIdentifier(pkg) || token.IsKeyword(pkg) || pkg == "_") {
+		return fmt.Errorf("-test-package %q is not a Go package name; name one such as checkout_test", pkg)
+	}
+	return nil
 }
