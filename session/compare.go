@@ -91,6 +91,10 @@ const (
 type Op struct {
 	A, B   int
 	Change Change
+	// Moved is, for a delivery in one run only, the row of the other run's flow where the
+	// same delivery (alike in every way) stands at another point of the flow; -1 when
+	// there is none.
+	Moved int
 }
 
 // Mark is how a comparison marks one arrow of a run's diagram.
@@ -101,6 +105,7 @@ const (
 	MarkSame    Mark = iota // the other run has it too, alike
 	MarkChanged             // the other run has it, drawn as another kind or caused otherwise
 	MarkOnly                // the other run has nothing like it
+	MarkMoved               // the other run has it alike, at another point of its flow
 )
 
 // Comparison is two runs' flows aligned: which deliveries both have, alike or changed,
@@ -124,6 +129,9 @@ type Comparison struct {
 	// CauseChanged count the changed ones by what changed.
 	Alike, Changed, OnlyA, OnlyB int
 	KindChanged, CauseChanged    int
+	// Moved counts the deliveries of A in A only whose alike twin is in B only, elsewhere
+	// (each is also counted in OnlyA, and its twin in OnlyB).
+	Moved int
 	// Pairs are the sender-receiver pairs that the two runs use a different number of
 	// times, in order of first use.
 	Pairs []PairCount
@@ -181,6 +189,7 @@ func CompareFlows(a, b Flow) Comparison {
 		func(x, y FlowRow) bool { return same(x, y) && x.Cause == y.Cause && x.Depth == y.Depth },
 		same,
 	}, 0, len(a.Rows), 0, len(b.Rows))
+	c.pairMoves()
 	c.Pairs = pairCounts(a, b)
 	return c
 }
@@ -202,15 +211,46 @@ func (c *Comparison) alignTiers(tiers []func(x, y FlowRow) bool, i0, i1, j0, j1 
 	c.alignTiers(tiers[1:], i, i1, j, j1)
 }
 
+// pairMoves finds, among the deliveries in one run only, those alike in every way to one
+// in the other run only, in order: the same delivery made earlier or later.
+func (c *Comparison) pairMoves() {
+	type key struct {
+		Delivery
+		cause string
+		depth int
+	}
+	keyOf := func(r FlowRow) key { return key{r.Delivery, r.Cause, r.Depth} }
+	waiting := map[key][]int{} // ops in B only, by delivery, in order
+	for k, op := range c.Ops {
+		if op.A < 0 {
+			kb := keyOf(c.FlowB.Rows[op.B])
+			waiting[kb] = append(waiting[kb], k)
+		}
+	}
+	for k, op := range c.Ops {
+		if op.B >= 0 {
+			continue
+		}
+		ka := keyOf(c.FlowA.Rows[op.A])
+		if q := waiting[ka]; len(q) > 0 {
+			other := q[0]
+			waiting[ka] = q[1:]
+			c.Ops[k].Moved, c.Ops[other].Moved = c.Ops[other].B, op.A
+			c.MarksA[op.A], c.MarksB[c.Ops[other].B] = MarkMoved, MarkMoved
+			c.Moved++
+		}
+	}
+}
+
 // only records a[i0:i1] and b[j0:j1] as in one run only.
 func (c *Comparison) only(i0, i1, j0, j1 int) {
 	for ; i0 < i1; i0++ {
-		c.Ops = append(c.Ops, Op{A: i0, B: -1})
+		c.Ops = append(c.Ops, Op{A: i0, B: -1, Moved: -1})
 		c.MarksA[i0] = MarkOnly
 		c.OnlyA++
 	}
 	for ; j0 < j1; j0++ {
-		c.Ops = append(c.Ops, Op{A: -1, B: j0})
+		c.Ops = append(c.Ops, Op{A: -1, B: j0, Moved: -1})
 		c.MarksB[j0] = MarkOnly
 		c.OnlyB++
 	}

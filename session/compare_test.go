@@ -44,8 +44,12 @@ func opsText(ops []Op) string {
 	var parts []string
 	for _, op := range ops {
 		switch {
+		case op.A < 0 && op.Moved >= 0:
+			parts = append(parts, fmt.Sprintf("+b%d>a%d", op.B, op.Moved))
 		case op.A < 0:
 			parts = append(parts, fmt.Sprintf("+b%d", op.B))
+		case op.B < 0 && op.Moved >= 0:
+			parts = append(parts, fmt.Sprintf("-a%d>b%d", op.A, op.Moved))
 		case op.B < 0:
 			parts = append(parts, fmt.Sprintf("-a%d", op.A))
 		case op.Change == 0:
@@ -87,6 +91,8 @@ func TestCompareFlowsAlignsByTopicAppsAndCause(t *testing.T) {
 			"-a0 -a1 +b0 +b1 ~a2b2c"},
 		{"retries of one message align in order",
 			flowOf("x a>b retry-scheduled", "x a>b retry-scheduled", "x a>b"), flowOf("x a>b retry-scheduled", "x a>b"), "=a0b0 -a1 =a2b1"},
+		{"a delivery made later is in each run only, and moved",
+			flowOf("v a>d", "x a>b", "y a>c"), flowOf("x a>b", "y a>c", "v a>d"), "-a0>b2 =a1b0 =a2b1 +b2>a0"},
 		{"an empty flow has everything of the other only in it",
 			flowOf(), flowOf("x a>b"), "+b0"},
 	}
@@ -122,6 +128,8 @@ func checkMarks(t *testing.T, c Comparison) {
 		}
 		want := MarkSame
 		switch {
+		case (op.A < 0 || op.B < 0) && op.Moved >= 0:
+			want = MarkMoved
 		case op.A < 0 || op.B < 0:
 			want = MarkOnly
 		case op.Change != 0:
@@ -200,6 +208,13 @@ func TestCompareRunsOfTheCheckoutSagas(t *testing.T) {
 			[]string{"part at the first delivery: A has inventory.reserve from cart to inventory (a\nrequest) where B has order.created",
 				"In A every delivery goes to or from cart; in B, 4 deliveries go between other apps",
 				"~   11    8  notify.order-cancelled", "set off by an act or timer in A, by inventory.released in B"}},
+		{"a slower read model moves its deliveries later",
+			runSide(t, "event-sourcing-cqrs", nil), runSide(t, "event-sourcing-cqrs", scenarios.Values{"view-latency": "1s"}), false,
+			[]string{"-    3       events.order.placed                cart -> dashboard  event        moved: B has it as its 9th",
+				"of those, moved  4 deliveries alike in both runs"}},
+		{"checks that follow the knobs are named when they differ",
+			runSide(t, "dashboard-aggregator", nil), runSide(t, "dashboard-aggregator", scenarios.Values{"timeout": "120ms"}), false,
+			[]string{"its one check passes", `only A checks "every refresh ends complete"`, `only B checks "every refresh ends partial"`}},
 		{"a failed charge is an error reply where a failed shipment is not",
 			runSide(t, "checkout-orchestrated", scenarios.Values{"fail": "charge"}), runSide(t, "checkout-orchestrated", scenarios.Values{"fail": "ship"}), false,
 			[]string{"The flows part at the 4th delivery of both", "error reply / reply", "+         5  shipping.create"}},

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"mfelab/scenarios"
 )
 
 // ReportOptions shape a comparison's report.
@@ -54,7 +57,10 @@ func (c Comparison) WriteReport(w io.Writer, o ReportOptions) error {
 			c.writeHunk(bw, h, o.MaxLines)
 		}
 		bw.WriteString("   (-: only in A  +: only in B  ~: in both, changed  blank: alike)\n")
-		if rest := len(hunks) - len(shown); rest > 0 {
+		switch rest := len(hunks) - len(shown); {
+		case rest == 1:
+			bw.WriteString("\nThey part in 1 more place after this one (-all shows it).\n")
+		case rest > 1:
 			fmt.Fprintf(bw, "\nThey part in %d more places after this one (-all shows every one).\n", rest)
 		}
 	}
@@ -124,13 +130,28 @@ func describe(d Delivery, kind bool) string {
 	return s
 }
 
-// article is the kind's name with its article: "an event", "a request".
+// article names what an arrow of kind k is, with its article: "an event", "a request".
 func article(k ArrowKind) string {
-	name := k.String()
-	if strings.ContainsRune("aeiou", rune(name[0])) {
-		return "an " + name
+	if k < ArrowKinds {
+		return kindNouns[k]
 	}
-	return "a " + name
+	return "an arrow of kind " + k.String()
+}
+
+var kindNouns = [ArrowKinds]string{
+	ArrowEvent:        "an event",
+	ArrowRequest:      "a request",
+	ArrowReply:        "a reply",
+	ArrowErrorReply:   "an error reply",
+	ArrowCompensation: "a compensation",
+	ArrowFailed:       "a failed handling",
+	ArrowRetry:        "a retry",
+	ArrowDeadLetter:   "a dead letter",
+	ArrowSkipped:      "a skipped delivery",
+	ArrowRejected:     "a rejected publish",
+	ArrowRateLimited:  "a publish dropped by the rate limit",
+	ArrowTimeout:      "a timeout",
+	ArrowPublish:      "a publish",
 }
 
 // changeText says what changed about a delivery in both runs.
@@ -210,8 +231,14 @@ func (c Comparison) writeHunk(w io.Writer, h Hunk, maxLines int) {
 		switch {
 		case op.A < 0:
 			mark, r = "+", c.FlowB.Rows[op.B]
+			if op.Moved >= 0 {
+				note = fmt.Sprintf("moved: A has it as its %s", ordinal(op.Moved+1))
+			}
 		case op.B < 0:
 			mark, r = "-", c.FlowA.Rows[op.A]
+			if op.Moved >= 0 {
+				note = fmt.Sprintf("moved: B has it as its %s", ordinal(op.Moved+1))
+			}
 		default:
 			r = c.FlowA.Rows[op.A]
 			if op.Change != 0 {
@@ -254,6 +281,9 @@ func (c Comparison) writeSummary(w io.Writer) {
 	}
 	fmt.Fprintf(tw, "  only in A\t%s\n", c.FlowA.count(c.OnlyA))
 	fmt.Fprintf(tw, "  only in B\t%s\n", c.FlowB.count(c.OnlyB))
+	if c.Moved > 0 {
+		fmt.Fprintf(tw, "  of those, moved\t%s alike in both runs, at another point of the flow\n", c.FlowA.count(c.Moved))
+	}
 	tw.Flush()
 	if len(c.Pairs) > 0 {
 		fmt.Fprintf(w, "\nWho delivers to whom, where the runs differ\n")
@@ -277,9 +307,9 @@ func (c Comparison) writeSummary(w io.Writer) {
 func (c Comparison) hubText() string {
 	hubA, hubB := hub(c.FlowA), hub(c.FlowB)
 	switch {
-	case hubA != "" && hubB != hubA:
+	case hubA != "" && hubB != hubA && between(c.FlowB, hubA) > 0:
 		return fmt.Sprintf("In A every delivery goes to or from %s; in B, %s go between other apps.", hubA, c.FlowB.count(between(c.FlowB, hubA)))
-	case hubB != "" && hubA != hubB:
+	case hubB != "" && hubA != hubB && between(c.FlowA, hubB) > 0:
 		return fmt.Sprintf("In B every delivery goes to or from %s; in A, %s go between other apps.", hubB, c.FlowA.count(between(c.FlowA, hubB)))
 	}
 	return ""
@@ -333,6 +363,8 @@ func outcomeText(o Outcome) string {
 		return "every check passed"
 	case o.Checks == nil:
 		return fmt.Sprintf("failed: %s", strings.Join(o.Failed, "; "))
+	case len(o.Failed) == 0 && len(o.Checks) == 1:
+		return "its one check passes"
 	case len(o.Failed) == 0:
 		return fmt.Sprintf("all %d checks pass", len(o.Checks))
 	}
@@ -350,10 +382,25 @@ func (c Comparison) checksText() string {
 	case !b.Known:
 		return "not known for B, so not compared"
 	case len(c.Checks) == 0:
-		if len(a.Failed) == 0 && len(b.Failed) == 0 {
-			return "the same: every check passes in both"
+		same := "the same: every check passes in both"
+		if len(a.Failed) > 0 {
+			same = "the same: both fail " + strings.Join(a.Failed, "; ")
 		}
-		return "the same: both fail " + strings.Join(a.Failed, "; ")
+		if a.Checks == nil || b.Checks == nil {
+			return same
+		}
+		onlyA, onlyB := checkNames(a.Checks, b.Checks), checkNames(b.Checks, a.Checks)
+		if len(onlyA) == 0 && len(onlyB) == 0 {
+			return same
+		}
+		lines := []string{same + ", but they are not the same checks (checks follow the knobs):"}
+		for _, n := range onlyA {
+			lines = append(lines, fmt.Sprintf("  only A checks %q", n))
+		}
+		for _, n := range onlyB {
+			lines = append(lines, fmt.Sprintf("  only B checks %q", n))
+		}
+		return strings.Join(lines, "\n  ")
 	}
 	var lines []string
 	for _, d := range c.Checks {
@@ -410,4 +457,15 @@ func wrap(text string, width int) string {
 		n += l
 	}
 	return sb.String()
+}
+
+// checkNames lists the names of the checks in x that are not in y.
+func checkNames(x, y []scenarios.Check) []string {
+	var out []string
+	for _, c := range x {
+		if !slices.ContainsFunc(y, func(d scenarios.Check) bool { return d.Name == c.Name }) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
