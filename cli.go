@@ -34,6 +34,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "runs":
 		return cmdRuns(args[1:], stdout, stderr)
+	case "diff":
+		return cmdDiff(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -48,13 +50,21 @@ const usage = `usage:
   mfelab run <scenario> [-seed N] [-set knob=value ...] [-step] [-quiet]
                               [-export file [-format ndjson|cloudevents|csv|mermaid]]
                               [-record [-history file]]
-                              run a scenario headless; exit 0 only when every check passes
+                              [-export-test file_test.go [-test-package name]]
+                              run a scenario headless; exit 0 only when every check passes.
+                              -export-test keeps the run as a Go test: same knobs and seed,
+                              same checks, same flow delivery for delivery
   mfelab replay <file>        replay an exported NDJSON or CloudEvents log through a fresh bus
                               and print the rebuilt state
   mfelab runs [-history file] list the recorded runs, newest first
   mfelab export [-history file] [-run id|latest] [-pattern p] [-correlation id]
                 [-format f] -o file
                               export one recorded run (the newest unless -run says)
+  mfelab diff <run> <run> [-seed N] [-set knob=value ...] [-history file] [-context N] [-all]
+                              compare two runs' flows: where they first part, then a summary;
+                              exit 0 when they match, 1 when they differ, 2 on bad input.
+                              A run is scenario:NAME[,knob=value...][@seed] (run fresh),
+                              latest or run-000003 (recorded), or an exported log file
   mfelab -version
 `
 
@@ -98,7 +108,7 @@ func splitFirst(args []string) (string, []string) {
 
 func isValueFlag(f string) bool {
 	switch strings.TrimLeft(f, "-") {
-	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o", "run":
+	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o", "run", "export-test", "test-package":
 		return true
 	}
 	return false
@@ -118,6 +128,8 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	format := fs.String("format", "ndjson", "export format: "+formatList())
 	record := fs.Bool("record", false, "record the run in the history file, as the desktop app does")
 	historyFile := fs.String("history", "", "with -record: history file (default: $MFELAB_HISTORY or the user config dir)")
+	exportTest := fs.String("export-test", "", "write the run as a Go test file that expects the same checks and flow")
+	testPackage := fs.String("test-package", "", "with -export-test: the test file's package (default: name_test of the package in its directory, else the directory's name, else labtest)")
 	if err := fs.Parse(rest); err != nil {
 		return exitUsage
 	}
@@ -131,6 +143,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	f, err := history.ParseFormat(*format)
+	if err == nil {
+		err = checkTestPackage(*testPackage)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage
@@ -204,6 +219,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 		fmt.Fprintf(stdout, "\nexported %s to %s (%s)\n", count(n, exportUnit(f)), *export, f)
+	}
+	if *exportTest != "" && exportGoTest(ses, *exportTest, *testPackage, stdout, stderr) != exitOK {
+		return exitFail
 	}
 	if *record {
 		if err := ses.StopRecording(); err != nil {

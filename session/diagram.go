@@ -301,7 +301,7 @@ func (d *Diagram) arrow(r row, e bus.TraceEvent, reason string) Arrow {
 	a := Arrow{Kind: r.kind, From: int(r.from), To: int(r.to), At: e.At.Sub(d.t.epoch), Topic: e.Topic,
 		Reason: e.Reason, Attempt: e.Attempt, Event: int(r.event)}
 	if e.Kind == Gone {
-		a.At, a.Topic = 0, "(let go from memory)"
+		a.At, a.Topic = 0, goneTopic
 	}
 	if e.Env != nil {
 		a.Seq, a.Envelope = e.Env.Seq, e.Env.ID
@@ -350,3 +350,7 @@ func (d *Diagram) RowOfEvent(i int, env uuid.UUID) int {
 	}
 	return -1
 }
+
+// goneTopic is the topic of an arrow whose event was let go from memory and cannot be
+// read back.
+const goneTopic = "(let go from memory)"
