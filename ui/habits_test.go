@@ -193,3 +193,28 @@ func TestTheInspectorWrapsBetweenWords(t *testing.T) {
 		t.Fatalf("the inspector wraps with %v", l.log.inspector.Wrapping)
 	}
 }
+
+// Travel here waits for a run to be picked, and until then the tab says how it is used.
+func TestTravelHereWaitsForARun(t *testing.T) {
+	l := newTestLab(t)
+	l.openStore(filepath.Join(t.TempDir(), "h.db"))
+	l.runToEnd()
+	l.reset() // the run is recorded and listed
+	l.showHistory()
+	h := l.hist
+	if !h.travelB.Disabled() || h.at.Text != pickHint {
+		t.Fatalf("before a pick: travel disabled %v, %q", h.travelB.Disabled(), h.at.Text)
+	}
+	if len(h.runs.Options) == 0 {
+		t.Fatal("no run listed")
+	}
+	h.runs.SetSelected(h.runs.Options[0])
+	if h.travelB.Disabled() || !strings.Contains(h.at.Text, "at #") {
+		t.Fatalf("after a pick: travel disabled %v, %q", h.travelB.Disabled(), h.at.Text)
+	}
+	h.pattern.SetText("no.such.topic")
+	h.load()
+	if !h.travelB.Disabled() || !strings.Contains(h.at.Text, "passes the filter") {
+		t.Fatalf("with nothing shown: travel disabled %v, %q", h.travelB.Disabled(), h.at.Text)
+	}
+}

@@ -16,6 +16,9 @@ import (
 	"mfelab/session"
 )
 
+// pickHint says how the History tab is used, until a run is picked.
+const pickHint = "Pick a recorded run above to browse its messages; move the slider to a moment and Travel here to rebuild every panel as it was then."
+
 // browseLimit caps how many stored messages the browser loads at once.
 const browseLimit = 200_000
 
@@ -34,6 +37,7 @@ type historyView struct {
 	list    *widget.List
 	slider  *widget.Slider
 	at      *widget.Label
+	travelB *tipButton
 
 	ns    string            // the run shown, by ID
 	infos []history.RunInfo // the runs listed
@@ -63,8 +67,11 @@ func newHistoryView(l *lab) *historyView {
 	h.list.OnSelected = func(i widget.ListItemID) { h.slider.SetValue(float64(i)) }
 	h.slider = widget.NewSlider(0, 1)
 	h.slider.OnChanged = func(float64) { h.showAt() }
-	h.at = widget.NewLabel("")
-	travel := widget.NewButtonWithIcon("Travel here", theme.HistoryIcon(), h.travel)
+	h.at = widget.NewLabel(pickHint)
+	h.at.Wrapping = fyne.TextWrapWord
+	h.travelB = newTipButton("Travel here", theme.HistoryIcon(),
+		"Rebuild every panel as it was just after this message, then step or run on from there", l.tips, h.travel)
+	h.travelB.Disable() // until a run is picked
 	open := widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), h.chooseFile)
 	imp := widget.NewButtonWithIcon("Import log…", theme.UploadIcon(), h.chooseImport)
 	exp := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), h.export)
@@ -72,7 +79,7 @@ func newHistoryView(l *lab) *historyView {
 	// window at least four times the widest of them wide
 	filters := container.NewGridWithColumns(3, h.pattern, h.corr, h.span)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp), h.file), h.runs, filters)
-	bottom := container.NewBorder(nil, nil, nil, travel, container.NewVBox(h.slider, h.at))
+	bottom := container.NewVBox(h.slider, container.NewBorder(nil, nil, nil, container.NewVBox(h.travelB), h.at))
 	h.content = container.NewBorder(top, bottom, nil, nil, h.list)
 	h.reloadRuns()
 	return h
@@ -117,6 +124,7 @@ func (h *historyView) reloadRuns() {
 		h.ns = ""
 		h.envs = nil
 		h.list.Refresh()
+		h.showAt()
 	}
 }
 
@@ -267,9 +275,15 @@ func parseSpan(s string) (from, to time.Duration, err error) {
 func (h *historyView) showAt() {
 	i := int(h.slider.Value)
 	if i >= len(h.envs) {
-		h.at.SetText("Pick a run, then move the slider to the moment to travel to.")
+		h.travelB.Disable()
+		if h.ns == "" {
+			h.at.SetText(pickHint)
+		} else {
+			h.at.SetText("No message of this run passes the filter: clear it to travel.")
+		}
 		return
 	}
+	h.travelB.Enable()
 	e := h.envs[i]
 	text := fmt.Sprintf("at #%d %s, +%.3fs (%d of %d shown)", e.Seq, e.Topic, e.TS.Sub(h.start).Seconds(), i+1, len(h.envs))
 	if len(h.envs) == browseLimit {
