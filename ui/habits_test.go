@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"mfelab/bus"
 )
@@ -216,5 +217,27 @@ func TestTravelHereWaitsForARun(t *testing.T) {
 	h.load()
 	if !h.travelB.Disabled() || !strings.Contains(h.at.Text, "passes the filter") {
 		t.Fatalf("with nothing shown: travel disabled %v, %q", h.travelB.Disabled(), h.at.Text)
+	}
+}
+
+// A value typed out of its knob's range says what is wrong under the field, not only
+// with a red mark, and the note goes once the value is valid again.
+func TestAnOutOfRangeKnobValueSaysWhy(t *testing.T) {
+	l := newTestLab(t) // checkout-orchestrated: latency 0s..1s
+	note := func() string {
+		for _, o := range test.LaidOutObjects(l.knobBox) {
+			if lbl, ok := o.(*widget.Label); ok && lbl.Importance == widget.DangerImportance && lbl.Visible() {
+				return lbl.Text
+			}
+		}
+		return ""
+	}
+	l.knobEntries[0].SetText("5s")
+	if got := note(); !strings.Contains(got, "1s") {
+		t.Fatalf("the note under an out-of-range value reads %q", got)
+	}
+	l.knobEntries[0].SetText("300ms")
+	if got := note(); got != "" {
+		t.Fatalf("a valid value still has the note %q", got)
 	}
 }

@@ -130,7 +130,7 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		e.Validator = func(s string) error { _, err := k.Parse(s); return err }
 		e.SetPlaceHolder(k.Range())
 		l.knobEntries = append(l.knobEntries, e)
-		editor = e
+		editor = container.NewVBox(e, validationNote(e))
 	}
 	name := widget.NewLabel(k.Label + "  (" + k.Range() + ")")
 	name.Wrapping = fyne.TextWrapWord // a long range must not widen the column
@@ -143,6 +143,25 @@ func (l *lab) knobEditor(k scenarios.Knob) fyne.CanvasObject {
 		box.Add(help)
 	}
 	return box
+}
+
+// validationNote is a line under a field that says, while the typed value is not valid,
+// what is wrong with it: the field's own mark is only a red "!".
+func validationNote(e *commitEntry) *widget.Label {
+	note := widget.NewLabel("")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.DangerImportance
+	note.SizeName = theme.SizeNameCaptionText
+	note.Hide()
+	e.SetOnValidationChanged(func(err error) {
+		if err == nil || e.Text == e.last {
+			note.Hide()
+			return
+		}
+		note.SetText(err.Error())
+		note.Show()
+	})
+	return note
 }
 
 // knobValue is the value the run uses for k.
