@@ -144,11 +144,23 @@ func (g *cardGrid) place(objects []fyne.CanvasObject, width float32) float32 {
 		for i, o := range row {
 			o.Move(fyne.NewPos(x, y))
 			o.Resize(fyne.NewSize(widths[i], rowH))
+			relayout(o)
 			x += widths[i] + pad
 		}
 		y += rowH + pad
 	}
 	return y - pad
+}
+
+// relayout lays a card's lines out again at the card's final size. Trying widths left
+// its wrapped labels measured at another width, and a Resize to an unchanged size does
+// not lay the card out again, which would leave a gap where a line wrapped before.
+func relayout(o fyne.CanvasObject) {
+	if card, ok := o.(*widget.Card); ok {
+		if inner, ok := card.Content.(*fyne.Container); ok {
+			inner.Refresh()
+		}
+	}
 }
 
 // shareStep is how much width shareRow moves from one card to another at a time.
