@@ -87,6 +87,11 @@ func TestEveryScenarioFitsTheWindowAtThreeSizes(t *testing.T) {
 						t.Errorf("the %q tab is hidden or cut (at x %.0f..%.0f of %.0f)", l.sideTabs.titles[i], b.Position().X, bar, l.sideTabs.content.Size().Width)
 					}
 				}
+				// the transport is above the fold, whatever the scenario's description takes
+				d := fyne.CurrentApp().Driver()
+				if bottom := d.AbsolutePositionForObject(l.runBtn).Y + l.runBtn.Size().Height; bottom > size.Height {
+					t.Errorf("the Run button ends at y %.0f, below the window's %.0f", bottom, size.Height)
+				}
 				if size.Width >= 1440 {
 					scroll := panelScroll(t, l)
 					if need := l.panels.grid.MinSize().Height; need > scroll.Size().Height+1 {
