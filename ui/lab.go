@@ -120,7 +120,7 @@ func (l *lab) build() {
 		l.custom("How the diagram draws messages", "Close", flowLegend(), fyne.Size{})
 	})
 	follow := newTipButton("Newest", theme.MoveDownIcon(), "Scroll to the newest message and follow the run", l.tips, func() { l.flow.scrollTo(l.flow.rows()) })
-	export := newTipButton("Export…", theme.DocumentSaveIcon(), "Save this run's log (NDJSON, CloudEvents, CSV), its diagram (Mermaid) or a picture (PNG)", l.tips, l.showExport)
+	export := newTipButton("Export…", theme.DocumentSaveIcon(), "Save this run's log (NDJSON, CloudEvents, CSV), its diagram (Mermaid), a picture (PNG) or a Go test of it", l.tips, l.showExport)
 	flowBar := container.NewHBox(widget.NewLabelWithStyle("Flow", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		layout.NewSpacer(), legend, follow, export)
 	flowPane := container.NewBorder(flowBar, l.flowSlider, nil, nil, l.flow)
