@@ -77,24 +77,34 @@ func (c Comparison) Diagrams(rowsA, rowsB int) (a, b DiagramMarks) {
 }
 
 // counterparts gives every flow row of each run the flow row of the other run it stands
-// beside: its match, or for a row in one run only the other run's next row (its last, at
-// the end).
+// beside: its match, or, for a row in one run only, a row of the stretch the other run
+// has in its place, as far into that stretch as the row is into its own (so two
+// stretches that differ scroll past each other evenly), or the next match when the other
+// run has nothing there.
 func (c Comparison) counterparts() (toB, toA []int) {
-	toB, toA = make([]int, len(c.FlowA.Rows)), make([]int, len(c.FlowB.Rows))
-	nextA, nextB := len(c.FlowA.Rows)-1, len(c.FlowB.Rows)-1
-	for k := len(c.Ops) - 1; k >= 0; k-- {
-		op := c.Ops[k]
-		switch {
-		case op.A >= 0 && op.B >= 0:
+	na, nb := len(c.FlowA.Rows), len(c.FlowB.Rows)
+	toB, toA = make([]int, na), make([]int, nb)
+	matches := [][2]int{{-1, -1}}
+	for _, op := range c.Ops {
+		if op.A >= 0 && op.B >= 0 {
 			toB[op.A], toA[op.B] = op.B, op.A
-			nextA, nextB = op.A, op.B
-		case op.A >= 0:
-			toB[op.A] = nextB
-			nextA = op.A
-		default:
-			toA[op.B] = nextA
-			nextB = op.B
+			matches = append(matches, [2]int{op.A, op.B})
 		}
+	}
+	matches = append(matches, [2]int{na, nb})
+	beside := func(to []int, from0, from1, other0, other1, otherLen int) {
+		for i := from0; i < from1; i++ {
+			if other1 > other0 {
+				to[i] = other0 + (i-from0)*(other1-other0)/(from1-from0)
+			} else {
+				to[i] = min(other1, otherLen-1)
+			}
+		}
+	}
+	for k := 1; k < len(matches); k++ {
+		p, n := matches[k-1], matches[k]
+		beside(toB, p[0]+1, n[0], p[1]+1, n[1], nb)
+		beside(toA, p[1]+1, n[1], p[0]+1, n[0], na)
 	}
 	return toB, toA
 }

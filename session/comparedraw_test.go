@@ -42,6 +42,15 @@ func TestDiagramsMarkEveryRowAndAlignTheOtherRun(t *testing.T) {
 			counts:   "1 delivery alike · 1 changed (1 drawn as another kind) · 0 only in A · 0 only in B",
 		},
 		{
+			name:   "stretches that differ stand beside each other evenly",
+			a:      []string{"a1 c>s", "a2 c>s", "a3 c>s", "a4 c>s", "z s>c"},
+			b:      []string{"b1 c>d", "b2 c>d", "z s>c"},
+			marksA: []Mark{MarkOnly, MarkOnly, MarkOnly, MarkOnly, MarkSame}, marksB: []Mark{MarkOnly, MarkOnly, MarkSame},
+			otherA: []int{0, 0, 1, 1, 2}, otherB: []int{0, 2, 4},
+			headline: "A has a1 from c to s (an event) where B has b1 from c to d (an event)",
+			counts:   "1 delivery alike · 4 only in A · 2 only in B",
+		},
+		{
 			name:   "an empty run leaves the other with nothing to scroll to",
 			a:      []string{"x c>s"},
 			marksA: []Mark{MarkOnly}, marksB: []Mark{},
