@@ -68,10 +68,11 @@ func newHistoryView(l *lab) *historyView {
 	open := widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), h.chooseFile)
 	imp := widget.NewButtonWithIcon("Import log…", theme.UploadIcon(), h.chooseImport)
 	exp := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), h.export)
+	cmp := widget.NewButtonWithIcon("Compare", theme.ContentCopyIcon(), h.compare)
 	// the run on a line of its own, as its label is long; a grid of four would make the
 	// window at least four times the widest of them wide
 	filters := container.NewGridWithColumns(3, h.pattern, h.corr, h.span)
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp), h.file), h.runs, filters)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp, cmp), h.file), h.runs, filters)
 	bottom := container.NewBorder(nil, nil, nil, travel, container.NewVBox(h.slider, h.at))
 	h.content = container.NewBorder(top, bottom, nil, nil, h.list)
 	h.reloadRuns()
