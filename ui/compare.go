@@ -49,8 +49,8 @@ var markStyle = map[session.Mark]struct {
 	glyph  string
 }{
 	session.MarkChanged: {theme.ColorNameWarning, "~"},
-	session.MarkOnly:    {theme.ColorNameError, ""}, // the side's glyph: − in A, + in B
-	session.MarkMoved:   {theme.ColorNamePrimary, "↕"},
+	session.MarkOnly:    {theme.ColorNameError, ""},    // the side's glyph: – in A, + in B
+	session.MarkMoved:   {theme.ColorNamePrimary, "⇅"}, // not ↕, which fonts draw as an emoji
 }
 
 // markWidth is how far a diagram with marks moves its times right, to leave the glyph room.
@@ -83,7 +83,11 @@ func (v *flowView) markObjects(row int, y0, width float32) []fyne.CanvasObject {
 	}
 	g := canvas.NewText(glyph, c)
 	g.TextStyle.Bold = true
-	g.Move(fyne.NewPos(6, y0+3))
+	g.TextSize = theme.TextSize()
+	// centred on the row's time, which sits low in the row under the arrow's label
+	small := theme.CaptionTextSize()
+	h := fyne.MeasureText("0", small, fyne.TextStyle{Monospace: true}).Height
+	g.Move(fyne.NewPos(5, y0+flowRow-small-8+(h-fyne.MeasureText(glyph, g.TextSize, g.TextStyle).Height)/2))
 	return []fyne.CanvasObject{bg, band, g}
 }
 
@@ -96,7 +100,7 @@ func newCompareView(c session.Comparison, close func()) *compareView {
 		v.follow, v.marks, v.only, v.limit = false, d.Marks, only, max(len(d.Marks), 1)
 		return v
 	}
-	cv.a, cv.b = side(cv.ma, c.A.Trace, "−"), side(cv.mb, c.B.Trace, "+")
+	cv.a, cv.b = side(cv.ma, c.A.Trace, "–"), side(cv.mb, c.B.Trace, "+")
 	cv.a.onScroll = func() { cv.follow(cv.a, cv.b, cv.ma.Other); cv.syncSlider() }
 	cv.b.onScroll = func() { cv.follow(cv.b, cv.a, cv.mb.Other) }
 	cv.a.onSelect = func(row int) { cv.pair(cv.a, cv.b, cv.ma, row) }
@@ -147,16 +151,17 @@ func newCompareView(c session.Comparison, close func()) *compareView {
 		about.Truncation = fyne.TextTruncateEllipsis
 		return container.NewBorder(container.NewVBox(name, about), nil, nil, nil, v)
 	}
-	diagrams := container.New(&firstLayout{inner: layout.NewGridLayoutWithColumns(2), fn: cv.start},
+	diagrams := container.New(&watchedLayout{inner: layout.NewGridLayoutWithColumns(2), fn: cv.laidOut},
 		column("A", c.A, false, cv.a), column("B", c.B, true, cv.b))
 	cv.content = container.NewBorder(top, cv.slider, nil, nil, diagrams)
 	cv.updateStops()
 	return cv
 }
 
-// start shows the first place where the flows part, once the diagrams know their height.
-func (cv *compareView) start() {
-	if len(cv.stops) > 0 {
+// laidOut shows the first place where the flows part once the diagrams know their
+// height, and after every layout fits the slider to what is left to scroll.
+func (cv *compareView) laidOut(first bool) {
+	if first && len(cv.stops) > 0 {
 		cv.step(1)
 	}
 	cv.syncSlider()
@@ -228,8 +233,13 @@ func (cv *compareView) updateStops() {
 	enable(cv.next, cv.at < n-1)
 }
 
-// syncSlider puts the slider where diagram A is.
+// syncSlider puts the slider where diagram A is, and hides it when A fits.
 func (cv *compareView) syncSlider() {
+	if cv.a.lastTop() == 0 {
+		cv.slider.Hide()
+	} else {
+		cv.slider.Show()
+	}
 	cv.slider.Max = max(float64(cv.a.lastTop()), 1)
 	cv.slider.Value = float64(cv.a.top)
 	cv.slider.Refresh()
@@ -245,24 +255,26 @@ func markLegend() fyne.CanvasObject {
 	}
 	return container.NewHBox(
 		item(session.MarkChanged, "~", "changed"),
-		item(session.MarkOnly, "− +", "only in A, only in B"),
-		item(session.MarkMoved, "↕", "moved"),
+		item(session.MarkOnly, "– +", "only in A, only in B"),
+		item(session.MarkMoved, "⇅", "moved"),
 	)
 }
 
-// firstLayout is a layout that calls fn once, the first time it lays out at a real size.
-type firstLayout struct {
+// watchedLayout is a layout that calls fn after laying out at a real size, saying whether
+// it is the first time: what a view shows first may depend on how many rows fit.
+type watchedLayout struct {
 	inner fyne.Layout
-	fn    func()
+	fn    func(first bool)
 	done  bool
 }
 
-func (f *firstLayout) MinSize(objs []fyne.CanvasObject) fyne.Size { return f.inner.MinSize(objs) }
+func (f *watchedLayout) MinSize(objs []fyne.CanvasObject) fyne.Size { return f.inner.MinSize(objs) }
 
-func (f *firstLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+func (f *watchedLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	f.inner.Layout(objs, size)
-	if !f.done && size.Height > 0 {
+	if size.Height > 0 {
+		first := !f.done
 		f.done = true
-		f.fn()
+		f.fn(first)
 	}
 }

@@ -67,7 +67,7 @@ func TestCompareTheOrchestratedAndChoreographedCheckout(t *testing.T) {
 		name  string
 		v     *flowView
 		glyph string
-	}{{"A marks the arrows only it has with −", cv.a, "−"}, {"B marks the arrows only it has with +", cv.b, "+"}} {
+	}{{"A marks the arrows only it has with –", cv.a, "–"}, {"B marks the arrows only it has with +", cv.b, "+"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			if drawnGlyphs(tc.v)[tc.glyph] == 0 || !hasMark(tc.v, session.MarkOnly) {
 				t.Fatalf("no row drawn with %s; glyphs %v, marks %v", tc.glyph, drawnGlyphs(tc.v), tc.v.marks)
@@ -77,7 +77,7 @@ func TestCompareTheOrchestratedAndChoreographedCheckout(t *testing.T) {
 	if cv.at != 0 || (cv.a.selected < 0 && cv.b.selected < 0) {
 		t.Fatalf("the view opens at stop %d with rows %d and %d selected", cv.at, cv.a.selected, cv.b.selected)
 	}
-	cv.win.Resize(fyne.NewSize(1280, 520)) // a few rows at a time, so both diagrams scroll
+	cv.win.Resize(fyne.NewSize(1280, 440)) // a few rows at a time, so both diagrams scroll
 	cv.a.scrollTo(0)
 	if cv.a.lastTop() < 4 || cv.b.lastTop() < 2 {
 		t.Fatalf("the diagrams show %d and %d rows at once: nothing to scroll", cv.a.visibleRows(), cv.b.visibleRows())

@@ -42,7 +42,7 @@ type flowView struct {
 	onScroll func()
 
 	// marks, when set, mark each row as a comparison with another run found it (see
-	// compare.go); only is the glyph of a row the other run lacks, "−" or "+" as in a diff.
+	// compare.go); only is the glyph of a row the other run lacks, "–" or "+" as in a diff.
 	marks []session.Mark
 	only  string
 	// limit, when above 0, shows only the first limit rows: a compared run is shown as it
@@ -214,13 +214,13 @@ func (r *flowRenderer) build() {
 	for i, a := range arrows {
 		row := v.top + i
 		y0 := flowHeader + float32(row-v.top)*flowRow
-		objs = append(objs, v.markObjects(row, y0, size.Width)...)
 		if row == v.selected {
 			hl := canvas.NewRectangle(theme.Color(theme.ColorNameSelection))
 			hl.Move(fyne.NewPos(0, y0))
 			hl.Resize(fyne.NewSize(size.Width, flowRow))
 			objs = append(objs, hl)
 		}
+		objs = append(objs, v.markObjects(row, y0, size.Width)...)
 		at := canvas.NewText(fmt.Sprintf("%.3fs", a.At.Seconds()), quiet)
 		at.TextSize = small
 		at.TextStyle.Monospace = true
