@@ -125,7 +125,11 @@ func newCompareView(c session.Comparison, close func()) *compareView {
 		cv.verdict.SetText("No difference: B does what A does, delivery for delivery, and the checks agree")
 		cv.verdict.Importance = widget.SuccessImportance
 	} else {
-		cv.verdict.SetText(fmt.Sprintf("The runs differ in %s", plural(len(cv.stops), "place")))
+		parts := "once"
+		if n := len(cv.stops); n > 1 {
+			parts = fmt.Sprintf("in %d places", n)
+		}
+		cv.verdict.SetText("The runs differ: their flows part " + parts)
 		cv.verdict.Importance = widget.WarningImportance
 	}
 	text := func(s string) *widget.Label {
