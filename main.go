@@ -10,6 +10,7 @@ import (
 
 	"mfelab/history"
 	"mfelab/scenarios"
+	"mfelab/session"
 	"mfelab/ui"
 )
 
@@ -27,6 +28,7 @@ func main() {
 	knobs := setFlags{}
 	fs.Var(knobs, "set", "with -scenario: set a knob, as knob=value (repeatable)")
 	screenshot := fs.String("screenshot", "", "run the scenario to its end, write a PNG of the window to this file and quit")
+	compare := fs.String("compare", "", "with -screenshot: compare the run with this one (scenario:NAME[,knob=value...][@seed] or a log file, as for diff) and picture the compare window")
 	size := fs.String("size", "", "open the window at this size, as WIDTHxHEIGHT (e.g. 1024x700), without remembering it")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(exitUsage)
@@ -61,8 +63,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mfelab: -set needs -scenario")
 		os.Exit(exitUsage)
 	}
+	var with *session.Side
+	if *compare != "" {
+		// a recorded run would need the history file the window is about to hold
+		if *screenshot == "" || recordedRun.MatchString(*compare) {
+			fmt.Fprintln(os.Stderr, "mfelab: -compare needs -screenshot, and a scenario:NAME spec or a log file")
+			os.Exit(exitUsage)
+		}
+		sd, err := diffSide(*compare, 42, scenarios.Values(knobs), nil, os.Stderr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mfelab: -compare %s: %v\n", *compare, err)
+			os.Exit(exitUsage)
+		}
+		with = &sd
+	}
 	os.Exit(ui.Run(ui.Options{Version: version, HistoryPath: path, HistoryPathExplicit: *historyFile != "" || os.Getenv(history.EnvPath) != "",
-		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot, Width: width, Height: height}))
+		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot, CompareWith: with, Width: width, Height: height}))
 }
 
 func isFlag(s string) bool { return len(s) > 1 && s[0] == '-' && s != "-" && s != "--" && !isHelp(s) }

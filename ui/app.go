@@ -18,6 +18,7 @@ import (
 	"mfelab/assets"
 	"mfelab/history"
 	"mfelab/scenarios"
+	"mfelab/session"
 )
 
 // AppID identifies the application to Fyne (preferences and storage live under it).
@@ -39,6 +40,9 @@ type Options struct {
 	// Screenshot, when set, runs the scenario to its end, writes a PNG of the window to
 	// this path and quits: the end-to-end check and the documentation's pictures.
 	Screenshot string
+	// CompareWith, with Screenshot, compares the finished run with this one and takes the
+	// picture of the compare window instead: the documentation's picture of it.
+	CompareWith *session.Side
 	// Width and Height, when set, size the window instead of the size used last (and are
 	// not remembered): the end-to-end check shoots the window at several sizes.
 	Width, Height float32
@@ -92,10 +96,17 @@ func Run(opts Options) int {
 				mid := l.ses.Trace().Diagram().Len() / 2
 				l.selectArrow(mid)
 				l.flow.reveal(mid)
+				if opts.CompareWith != nil {
+					l.compareWith(*opts.CompareWith)
+				}
 			})
 			time.Sleep(700 * time.Millisecond)
 			fyne.DoAndWait(func() {
-				if err := l.screenshot(opts.Screenshot); err != nil {
+				shot := l.win
+				if opts.CompareWith != nil && l.compare != nil {
+					shot = l.compare.win
+				}
+				if err := screenshot(shot, opts.Screenshot); err != nil {
 					fmt.Fprintln(os.Stderr, "mfelab:", err)
 					code = 1
 				} else if !scenarios.Passed(l.ses.Checks()) {
@@ -117,13 +128,13 @@ func Run(opts Options) int {
 	return code
 }
 
-// screenshot writes a PNG of the window's content. The content is drawn again on an
+// screenshot writes a PNG of window w's content. The content is drawn again on an
 // offscreen canvas: reading back the GL window is unreliable under a virtual display.
-func (l *lab) screenshot(path string) error {
-	size := l.win.Canvas().Size()
+func screenshot(w fyne.Window, path string) error {
+	size := w.Canvas().Size()
 	c := software.NewCanvas()
 	c.SetPadded(false)
-	c.SetContent(l.win.Content())
+	c.SetContent(w.Content())
 	c.Resize(size)
 	img := c.Capture()
 	_, err := history.WriteFileAtomic(path, func(w io.Writer) (int, error) { return 1, png.Encode(w, img) })

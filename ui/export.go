@@ -13,23 +13,31 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mfelab/history"
+	"mfelab/session"
 )
 
-// pngFormat is the export dialog's choice for a picture of the diagram.
-const pngFormat = "png"
+// The export dialog's choices that only the run on screen has: a picture of its diagram,
+// and a Go test that runs it again and expects the same flow.
+const (
+	pngFormat    = "png"
+	goTestFormat = "gotest"
+)
 
 // maxPNGRows bounds a diagram picture (26 px a row): past it the file gets unwieldy.
 const maxPNGRows = 400
 
-// exportChoices are the export dialog's formats with the file extension each gets.
+// exportChoices are the export dialog's formats with the file extension each gets;
+// onScreen ones are offered for the run on screen only.
 var exportChoices = []struct {
 	label, format, ext string
+	onScreen           bool
 }{
-	{"NDJSON (lossless, re-importable)", string(history.NDJSON), ".ndjson"},
-	{"CloudEvents 1.0 JSON batch", string(history.CloudEvents), ".json"},
-	{"CSV", string(history.CSV), ".csv"},
-	{"Mermaid sequence diagram", string(history.Mermaid), ".mmd"},
-	{"PNG picture of the flow diagram", pngFormat, ".png"},
+	{"NDJSON (lossless, re-importable)", string(history.NDJSON), ".ndjson", false},
+	{"CloudEvents 1.0 JSON batch", string(history.CloudEvents), ".json", false},
+	{"CSV", string(history.CSV), ".csv", false},
+	{"Mermaid sequence diagram", string(history.Mermaid), ".mmd", false},
+	{"PNG picture of the flow diagram", pngFormat, ".png", true},
+	{"Go test (regression test of this run)", goTestFormat, "_test.go", true},
 }
 
 // showExport exports the run on screen.
@@ -49,21 +57,27 @@ func (l *lab) showExport() {
 	l.chooseExport(name, true, l.exportRun)
 }
 
-// exportRun writes the run on screen to path: its log in format f, or a picture of the
-// diagram for "png".
+// exportRun writes the run on screen to path: its log in format f, a picture of the
+// diagram for "png", or a Go test of its flow for "gotest".
 func (l *lab) exportRun(path string, f history.Format) (int, error) {
-	if f == pngFormat {
+	switch f {
+	case pngFormat:
 		return l.exportPNG(path)
+	case goTestFormat:
+		if err := l.ses.ExportGoTest(path, ""); err != nil {
+			return 0, err
+		}
+		return l.ses.Trace().Diagram().Len(), nil
 	}
 	return l.ses.Export(path, f)
 }
 
 // chooseExport asks for a format, then a file, then writes it with write and reports how
-// many messages went out. withPNG offers the diagram picture as well.
-func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f history.Format) (int, error)) {
+// many messages went out. onScreen offers what only the run on screen has as well.
+func (l *lab) chooseExport(name string, onScreen bool, write func(path string, f history.Format) (int, error)) {
 	var labels []string
 	for _, c := range exportChoices {
-		if c.format != pngFormat || withPNG {
+		if !c.onScreen || onScreen {
 			labels = append(labels, c.label)
 		}
 	}
@@ -76,6 +90,9 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 		for _, c := range exportChoices {
 			if c.label != choice.Selected {
 				continue
+			}
+			if c.format == goTestFormat && !l.canWriteGoTest() {
+				return
 			}
 			save := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 				if err != nil {
@@ -103,6 +120,8 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 					what = "a picture of " + plural(n, "arrow")
 				case string(history.Mermaid):
 					what = "a diagram of " + plural(n, "arrow")
+				case goTestFormat:
+					what = "a Go test that expects this run's checks and its " + plural(n, "arrow")
 				}
 				l.info("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path))
 			}, l.win)
@@ -111,6 +130,17 @@ func (l *lab) chooseExport(name string, withPNG bool, write func(path string, f 
 		}
 	}, l.win)
 	l.show(d, d.Confirm)
+}
+
+// canWriteGoTest says, before a file is chosen, why no Go test can be written of the run
+// on screen (a replay, a run changed by hand, one not over or not whole in memory), and
+// reports whether one can.
+func (l *lab) canWriteGoTest() bool {
+	if err := session.WriteGoTest(io.Discard, l.ses, "labtest"); err != nil {
+		l.showError("No Go test of this run", err)
+		return false
+	}
+	return true
 }
 
 // exportPNG draws the whole diagram, or when it is longer than maxPNGRows that many rows

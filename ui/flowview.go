@@ -40,6 +40,14 @@ type flowView struct {
 	published func() int
 	// onScroll is called when the window moves, so a slider can follow.
 	onScroll func()
+
+	// marks, when set, mark each row as a comparison with another run found it (see
+	// compare.go); only is the glyph of a row the other run lacks, "–" or "+" as in a diff.
+	marks []session.Mark
+	only  string
+	// limit, when above 0, shows only the first limit rows: a compared run is shown as it
+	// was compared, even if it goes on in the main window.
+	limit int
 }
 
 func newFlowView(m *session.Diagram) *flowView {
@@ -60,6 +68,9 @@ func (v *flowView) lastTop() int { return max(0, v.rows()-v.visibleRows()) }
 func (v *flowView) rows() int {
 	if v.model == nil {
 		return 0
+	}
+	if v.limit > 0 {
+		return min(v.model.Len(), v.limit)
 	}
 	return v.model.Len()
 }
@@ -198,7 +209,7 @@ func (r *flowRenderer) build() {
 	rows := v.visibleRows()
 	var arrows []session.Arrow
 	if m != nil {
-		arrows = m.Arrows(v.top, v.top+rows)
+		arrows = m.Arrows(v.top, min(v.top+rows, v.rows()))
 	}
 	for i, a := range arrows {
 		row := v.top + i
@@ -209,10 +220,11 @@ func (r *flowRenderer) build() {
 			hl.Resize(fyne.NewSize(size.Width, flowRow))
 			objs = append(objs, hl)
 		}
+		objs = append(objs, v.markObjects(row, y0, size.Width)...)
 		at := canvas.NewText(fmt.Sprintf("%.3fs", a.At.Seconds()), quiet)
 		at.TextSize = small
 		at.TextStyle.Monospace = true
-		at.Move(fyne.NewPos(4, y0+flowRow-small-8))
+		at.Move(fyne.NewPos(4+markWidth(v.marks), y0+flowRow-small-8))
 		objs = append(objs, at)
 		x1, x2 := r.laneX(a.From), r.laneX(a.To)
 		y := y0 + flowRow - 6

@@ -75,10 +75,11 @@ func newHistoryView(l *lab) *historyView {
 	open := widget.NewButtonWithIcon("Open file…", theme.FolderOpenIcon(), h.chooseFile)
 	imp := widget.NewButtonWithIcon("Import log…", theme.UploadIcon(), h.chooseImport)
 	exp := widget.NewButtonWithIcon("Export…", theme.DocumentSaveIcon(), h.export)
+	cmp := widget.NewButtonWithIcon("Compare", theme.ContentCopyIcon(), h.compare)
 	// the run on a line of its own, as its label is long; a grid of four would make the
 	// window at least four times the widest of them wide
 	filters := container.NewGridWithColumns(3, h.pattern, h.corr, h.span)
-	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp), h.file), h.runs, filters)
+	top := container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(open, imp, exp, cmp), h.file), h.runs, filters)
 	bottom := container.NewVBox(h.slider, container.NewBorder(nil, nil, nil, container.NewVBox(h.travelB), h.at))
 	h.content = container.NewBorder(top, bottom, nil, nil, h.list)
 	h.reloadRuns()
@@ -126,18 +127,6 @@ func (h *historyView) reloadRuns() {
 		h.list.Refresh()
 		h.showAt()
 	}
-}
-
-// runLabel names a run in the picker: its ID, scenario, seed, knobs and outcome.
-func runLabel(r history.RunInfo) string {
-	s := fmt.Sprintf("%s · %s", r.ID, r.Scenario)
-	if r.Outcome != history.OutcomeImported && r.Outcome != history.OutcomeUnknown {
-		s += fmt.Sprintf(" seed %d", r.Seed)
-	}
-	if k := r.KnobText(); k != "" {
-		s += " " + k
-	}
-	return s + fmt.Sprintf(" · %s · %d msgs", r.Outcome, r.Messages)
 }
 
 // pick shows the run whose label was chosen.
@@ -246,29 +235,6 @@ func (h *historyView) filterLive() {
 		}
 	}
 	h.load()
-}
-
-// parseSpan reads "a..b", "a.." or "..b" as offsets from a run's start; a zero
-// end means no end.
-func parseSpan(s string) (from, to time.Duration, err error) {
-	a, b, ok := strings.Cut(s, "..")
-	if !ok {
-		return 0, 0, fmt.Errorf("%q: write a range such as 1s..2.5s, 500ms.. or ..3s", s)
-	}
-	if a = strings.TrimSpace(a); a != "" {
-		if from, err = time.ParseDuration(a); err != nil {
-			return 0, 0, fmt.Errorf("%q: %w", s, err)
-		}
-	}
-	if b = strings.TrimSpace(b); b != "" {
-		if to, err = time.ParseDuration(b); err != nil {
-			return 0, 0, fmt.Errorf("%q: %w", s, err)
-		}
-		if to <= from {
-			return 0, 0, fmt.Errorf("%q: the end must come after the start", s)
-		}
-	}
-	return from, to, nil
 }
 
 // showAt names the message under the slider.

@@ -40,8 +40,9 @@ type lab struct {
 	ses      *session.Session
 	seen     int // trace events already taken into the widgets
 
-	log  *logView
-	flow *flowView
+	log     *logView
+	flow    *flowView
+	compare *compareView // the compare window, when open
 
 	// history: the open file and the browser tab
 	store *history.Store
@@ -120,9 +121,10 @@ func (l *lab) build() {
 		l.custom("How the diagram draws messages", "Close", flowLegend(), fyne.Size{})
 	})
 	follow := newTipButton("Newest", theme.MoveDownIcon(), "Scroll to the newest message and follow the run", l.tips, func() { l.flow.scrollTo(l.flow.rows()) })
-	export := newTipButton("Export…", theme.DocumentSaveIcon(), "Save this run's log (NDJSON, CloudEvents, CSV), its diagram (Mermaid) or a picture (PNG)", l.tips, l.showExport)
+	export := newTipButton("Export…", theme.DocumentSaveIcon(), "Save this run's log (NDJSON, CloudEvents, CSV), its diagram (Mermaid), a picture (PNG) or a Go test of it", l.tips, l.showExport)
+	compare := newTipButton("Compare…", theme.ContentCopyIcon(), "Show this run beside another, with the arrows that differ marked (Ctrl+D)", l.tips, l.chooseCompare)
 	flowBar := container.NewHBox(widget.NewLabelWithStyle("Flow", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		layout.NewSpacer(), legend, follow, export)
+		layout.NewSpacer(), legend, follow, compare, export)
 	flowPane := container.NewBorder(flowBar, l.flowSlider, nil, nil, l.flow)
 
 	l.views, l.sideTabs = l.newViews()
@@ -255,8 +257,9 @@ func (l *lab) remember(key, value string) {
 	}
 }
 
-// close stops the run, its recording and the ticker.
+// close stops the run, its recording and the ticker, and closes the compare window.
 func (l *lab) close() {
+	l.closeCompare()
 	if l.stopTicker != nil {
 		close(l.stopTicker)
 		l.stopTicker = nil

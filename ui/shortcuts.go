@@ -6,17 +6,19 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// The lab's keyboard shortcuts: the transport, and quitting.
+// The lab's keyboard shortcuts: the transport, comparing, and quitting.
 var (
 	keyRun   = &desktop.CustomShortcut{KeyName: fyne.KeySpace, Modifier: fyne.KeyModifierControl}
 	keyStep  = &desktop.CustomShortcut{KeyName: fyne.KeyRight, Modifier: fyne.KeyModifierControl}
 	keyAct   = &desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierControl}
 	keyReset = &desktop.CustomShortcut{KeyName: fyne.KeyR, Modifier: fyne.KeyModifierControl}
 	keyQuit  = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl}
+	// keyCompare: D for difference
+	keyCompare = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierControl}
 )
 
 // addShortcuts binds the transport (Ctrl+Space run/pause, Ctrl+Right step, Ctrl+Down next
-// act, Ctrl+R reset) and Ctrl+Q, and puts them in the window's menu with the other
+// act, Ctrl+R reset), Ctrl+D compare and Ctrl+Q, and puts them in the window's menu with the other
 // actions, where they can be found.
 func (l *lab) addShortcuts() {
 	c := l.win.Canvas()
@@ -45,6 +47,8 @@ func (l *lab) addShortcuts() {
 			item("Step one delivery", keyStep, l.step),
 			item("Next act", keyAct, l.stepAct),
 			item("Reset", keyReset, l.reset),
+			fyne.NewMenuItemSeparator(),
+			item("Compare with…", keyCompare, l.chooseCompare),
 		),
 		fyne.NewMenu("Help",
 			fyne.NewMenuItem("How the diagram draws messages", func() {
@@ -61,7 +65,7 @@ type binding struct {
 }
 
 func (l *lab) bindings() []binding {
-	return []binding{{keyRun, l.toggleRun}, {keyStep, l.step}, {keyAct, l.stepAct}, {keyReset, l.reset}}
+	return []binding{{keyRun, l.toggleRun}, {keyStep, l.step}, {keyAct, l.stepAct}, {keyReset, l.reset}, {keyCompare, l.chooseCompare}}
 }
 
 // transportKey runs the lab's action for shortcut s, if it is one, and reports whether it
