@@ -27,6 +27,9 @@ type Msg struct {
 	TraceParent TraceContext
 	// Headers are copied into the envelope.
 	Headers map[string]string
+
+	// id is the identity an imported message keeps (see App.Import); zero for a publish.
+	id uuid.UUID
 }
 
 // Publish publishes payload to topic as this app.
@@ -154,12 +157,16 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin pay
 	b.seq++
 	env.Seq = b.seq
 	env.TS = b.epoch.Add(time.Duration(now))
-	env.ID = b.ids.next(b.epochMS + now/int64(time.Millisecond))
-	if env.Meta.TraceParent.TraceID == [16]byte{} {
-		env.Meta.TraceParent.TraceID = env.ID
+	if m.id == (uuid.UUID{}) {
+		env.ID = b.ids.next(b.epochMS + now/int64(time.Millisecond))
+		if env.Meta.TraceParent.TraceID == [16]byte{} {
+			env.Meta.TraceParent.TraceID = env.ID
+		}
+		copy(env.Meta.TraceParent.SpanID[:], env.ID[8:])
+		env.Meta.TraceParent.Flags = 1
+	} else {
+		importTraceLocked(env, m)
 	}
-	copy(env.Meta.TraceParent.SpanID[:], env.ID[8:])
-	env.Meta.TraceParent.Flags = 1
 
 	tc := b.topicCounterLocked(env.Topic)
 	tc.published++
