@@ -34,6 +34,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "runs":
 		return cmdRuns(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -55,6 +57,8 @@ const usage = `usage:
   mfelab export [-history file] [-run id|latest] [-pattern p] [-correlation id]
                 [-format f] -o file
                               export one recorded run (the newest unless -run says)
+  mfelab serve [-listen host:port] [-websocket host:port]
+                              run a NATS server that buses in other processes join
   mfelab -version
 `
 
