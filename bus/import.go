@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -23,6 +24,10 @@ var ErrNoID = errors.New("imported message has no ID")
 // a bus that imports are no longer in time order; they remain unique as long as the
 // other buses' IDs are (give each bus its own Options.IDSalt).
 //
+// Like PublishJSON, Import takes over what it is given rather than copy it: a
+// json.RawMessage payload and the Headers map become the envelope's own, and the caller
+// must not change them afterwards.
+//
 // A zero id is an error (ErrNoID): a message that never had an identity is published with
 // Send instead.
 func (a *App) Import(id uuid.UUID, m Msg) (*Envelope, error) {
@@ -32,6 +37,9 @@ func (a *App) Import(id uuid.UUID, m Msg) (*Envelope, error) {
 		return nil, err
 	}
 	m.id = id
+	if raw, ok := m.Payload.(json.RawMessage); ok {
+		return a.bus.publishEncoded(a, &m, raw, payloadHandedOver, nil)
+	}
 	return a.bus.publish(a, &m, nil)
 }
 

@@ -29,6 +29,7 @@ type Msg struct {
 	Headers map[string]string
 
 	// id is the identity an imported message keeps (see App.Import); zero for a publish.
+	// An imported message's payload and headers are the envelope's own, not copies.
 	id uuid.UUID
 }
 
@@ -126,7 +127,11 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin pay
 		env.Meta.TraceParent = m.TraceParent
 	}
 	if m.Headers != nil {
-		env.Meta.Headers = maps.Clone(m.Headers)
+		if m.id != (uuid.UUID{}) {
+			env.Meta.Headers = m.Headers // Import takes the map over
+		} else {
+			env.Meta.Headers = maps.Clone(m.Headers)
+		}
 	}
 	if m.CausationID != (uuid.UUID{}) {
 		env.Meta.CausationID = m.CausationID
