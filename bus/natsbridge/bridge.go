@@ -93,6 +93,8 @@ type Bridge struct {
 	// The loop's: the forward handler runs on the bus loop, one delivery at a time.
 	outSeq  map[string]uint64
 	lastEnv *bus.Envelope
+	out     nats.Msg // reused: the client has copied a message out when PublishMsg returns
+	outVals [maxHeaders]string
 
 	// The import goroutine's.
 	inSeq map[string]uint64
@@ -159,6 +161,7 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 		in: make(chan *nats.Msg, opts.PendingLimit), stop: make(chan struct{}), done: make(chan struct{}),
 		outSeq: map[string]uint64{}, inSeq: map[string]uint64{},
 	}
+	br.out.Header = make(nats.Header, maxHeaders)
 	br.remote.Store(&map[string]*bus.App{})
 	app, err := b.Register(bus.AppConfig{Name: opts.App, Publish: []string{}})
 	if err != nil {
@@ -217,14 +220,14 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	return br, nil
 }
 
-// newBusID names this bridge in HeaderBus: random, so two processes never share one.
+// newBusID names this bridge in HeaderOrigin: random, so two processes never share one.
 func newBusID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 
-// ID is the bridge's instance id, sent with every message as HeaderBus, by which it
+// ID is the bridge's instance id, sent with every message in HeaderOrigin, by which it
 // recognises its own messages coming back.
 func (br *Bridge) ID() string { return br.id }
 
@@ -294,12 +297,14 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 	if numbered || len(br.outSeq) < maxNumbered {
 		n++
 	}
-	h, err := encodeHeaders(br.id, env, n)
-	if err != nil {
+	if err := encodeHeaders(br.out.Header, &br.outVals, br.id, env, n); err != nil {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
-	if err := br.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: env.Payload}); err != nil {
+	br.out.Subject, br.out.Data = subject, env.Payload
+	err := br.nc.PublishMsg(&br.out)
+	br.out.Data = nil // do not pin the envelope
+	if err != nil {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}

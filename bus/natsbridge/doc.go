@@ -16,16 +16,16 @@
 //
 // # What travels
 //
-// The envelope's ID, Seq, TS, source app, correlation, causation, trace context (as the
-// W3C traceparent header), schema version and free headers travel as NATS headers (see
-// HeaderID and the rest). On arrival the local envelope keeps the ID, correlation,
+// The envelope's ID, Seq, TS, source app, correlation, causation, trace context (in the
+// W3C traceparent format), schema version and free headers travel as NATS headers (see
+// HeaderOrigin and the rest). On arrival the local envelope keeps the ID, correlation,
 // causation, trace context, schema version and free headers (bus.App.Import); it gets
 // the local bus's next Seq and the local bus time, so Seq stays gap-free on every bus,
-// and the free headers OriginBus, OriginSeq and OriginTime say where and when it was
-// first published.
+// and the free header OriginHeader says where and when it was first published (OriginOf
+// reads it).
 //
 // A message never goes back where it came from: each bridge tags what it sends with its
-// instance id (HeaderBus) and skips its own messages when they come back, and it never
+// instance id (in HeaderOrigin) and skips its own messages when they come back, and it never
 // forwards a message it imported.
 //
 // # What is guaranteed, and what is not

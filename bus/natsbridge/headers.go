@@ -1,9 +1,12 @@
 package natsbridge
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,68 +15,194 @@ import (
 	"mfelab/bus"
 )
 
-// NATS headers that carry an envelope across. A message without HeaderBus did not come
+// NATS headers that carry an envelope across. A message without HeaderOrigin did not come
 // from a bridge: it is imported as published by the app ForeignApp.
+//
+// The trace context travels in HeaderOrigin, not under the W3C name `traceparent`:
+// nats-server reads a sampled `traceparent` as a request to trace the message through the
+// server, and parses every such message's headers to look for where to send the trace.
 const (
-	HeaderBus         = "Mfelab-Bus"         // the bridge (one per joined bus) that sent it
-	HeaderID          = "Mfelab-Id"          // envelope ID
-	HeaderSeq         = "Mfelab-Seq"         // envelope Seq on its own bus
-	HeaderTime        = "Mfelab-Time"        // envelope TS on its own bus, RFC 3339
-	HeaderSource      = "Mfelab-Source"      // the publishing app
+	// HeaderOrigin is the envelope's identity and where it was first published, as seven
+	// fields separated by spaces (one header line, which is cheaper for client and server
+	// to read than seven):
+	//
+	//	<bridge id> <Seq> <subject count> <TS, RFC 3339> <ID> <source app> <traceparent or ->
+	//
+	// The bridge id names the sending bridge (one per joined bus); the subject count is its
+	// count of messages on this subject (0 when it does not count them).
+	HeaderOrigin      = "Mfelab-Origin"
 	HeaderCorrelation = "Mfelab-Correlation" // CorrelationID
 	HeaderCausation   = "Mfelab-Causation"   // CausationID
 	HeaderSchema      = "Mfelab-Schema"      // SchemaVersion
 	HeaderHeaders     = "Mfelab-Headers"     // the free headers, as one JSON object
-	HeaderSubjectSeq  = "Mfelab-Subject-Seq" // the sender's count of messages on this subject
-	HeaderTraceParent = "traceparent"        // W3C trace context, under its standard name
 )
 
-// Free headers the bridge adds to an imported envelope, beside those it came with, so
-// that the local envelope says where it was first published.
-const (
-	OriginBus  = "origin-bus"  // the HeaderBus it came with
-	OriginSeq  = "origin-seq"  // its Seq on its own bus
-	OriginTime = "origin-time" // its TS on its own bus, RFC 3339
-)
+// OriginHeader is the free header the bridge adds to an imported envelope, beside those
+// it came with, to say where it was first published: "<bridge id> <Seq> <TS, RFC 3339>",
+// the sending bridge, the envelope's Seq on its own bus and its time there. OriginOf
+// reads it.
+const OriginHeader = "origin"
+
+// Origin is where an imported envelope was first published.
+type Origin struct {
+	Bridge string    // the sending bridge's id (Bridge.ID), one per joined bus
+	Seq    uint64    // the envelope's Seq on that bus
+	Time   time.Time // the envelope's TS on that bus
+}
+
+// OriginOf reads where env was first published, from its OriginHeader; ok is false for
+// an envelope published on this bus, or brought in from a client other than a bridge.
+func OriginOf(env *bus.Envelope) (o Origin, ok bool) {
+	if env == nil {
+		return o, false
+	}
+	v := env.Meta.Headers[OriginHeader]
+	id, rest, ok1 := strings.Cut(v, " ")
+	seq, ts, ok2 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || id == "" {
+		return o, false
+	}
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil {
+		return o, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return o, false
+	}
+	return Origin{Bridge: id, Seq: n, Time: t}, true
+}
 
 // ForeignApp is the remote app that publishes, on a joined bus, the messages that arrive
 // from NATS clients other than a bridge (a `nats pub`, a service).
 const ForeignApp = "nats"
 
-// encodeHeaders writes env's identity into NATS headers. subjectSeq is 0 when the sender
-// does not number the subject.
-func encodeHeaders(busID string, env *bus.Envelope, subjectSeq uint64) (nats.Header, error) {
-	h := make(nats.Header, 11)
-	h[HeaderBus] = []string{busID}
-	h[HeaderID] = []string{env.ID.String()}
-	h[HeaderSeq] = []string{strconv.FormatUint(env.Seq, 10)}
-	h[HeaderTime] = []string{env.TS.Format(time.RFC3339Nano)}
-	h[HeaderSource] = []string{env.Meta.Source}
-	if subjectSeq > 0 {
-		h[HeaderSubjectSeq] = []string{strconv.FormatUint(subjectSeq, 10)}
+// maxHeaders is how many headers encodeHeaders writes at most.
+const maxHeaders = 5
+
+// encodeHeaders writes env's identity into h, which it clears first, using vals for the
+// values. subjectSeq is 0 when the sender does not number the subject. It runs for every
+// message forwarded: the bridge reuses h and vals (the client has written the headers out
+// by the time a publish returns), and every value is a slice of one string.
+func encodeHeaders(h nats.Header, vals *[maxHeaders]string, busID string, env *bus.Envelope, subjectSeq uint64) error {
+	var arena [320]byte
+	buf := arena[:0]
+	var cut [10]int // value i is buf[cut[2i]:cut[2i+1]]
+	n := 0
+	mark := func() { cut[n] = len(buf); n++ }
+
+	mark()
+	buf = append(buf, busID...)
+	buf = append(buf, ' ')
+	buf = strconv.AppendUint(buf, env.Seq, 10)
+	buf = append(buf, ' ')
+	buf = strconv.AppendUint(buf, subjectSeq, 10)
+	buf = append(buf, ' ')
+	buf = env.TS.AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, ' ')
+	buf = appendUUID(buf, env.ID)
+	buf = append(buf, ' ')
+	buf = append(buf, env.Meta.Source...)
+	buf = append(buf, ' ')
+	if env.Meta.TraceParent.IsZero() {
+		buf = append(buf, '-')
+	} else {
+		buf = appendTraceParent(buf, env.Meta.TraceParent)
 	}
+	mark()
+	keys := [maxHeaders]string{HeaderOrigin}
+	k := 1
 	if env.Meta.CorrelationID != "" {
-		h[HeaderCorrelation] = []string{env.Meta.CorrelationID}
+		mark()
+		buf = appendValue(buf, env.Meta.CorrelationID)
+		mark()
+		keys[k] = HeaderCorrelation
+		k++
 	}
 	if env.Meta.CausationID != (uuid.UUID{}) {
-		h[HeaderCausation] = []string{env.Meta.CausationID.String()}
-	}
-	if !env.Meta.TraceParent.IsZero() {
-		h[HeaderTraceParent] = []string{env.Meta.TraceParent.String()}
+		mark()
+		buf = appendUUID(buf, env.Meta.CausationID)
+		mark()
+		keys[k] = HeaderCausation
+		k++
 	}
 	if env.SchemaVersion != "" {
-		h[HeaderSchema] = []string{env.SchemaVersion}
+		mark()
+		buf = appendValue(buf, env.SchemaVersion)
+		mark()
+		keys[k] = HeaderSchema
+		k++
 	}
 	if len(env.Meta.Headers) > 0 {
 		// One JSON header keeps any key and value intact, where NATS header lines could not
 		// hold a key with a colon or a value with a line break.
 		js, err := json.Marshal(env.Meta.Headers)
 		if err != nil {
-			return nil, fmt.Errorf("headers of %s: %w", env, err)
+			return fmt.Errorf("headers of %s: %w", env, err)
 		}
-		h[HeaderHeaders] = []string{string(js)}
+		mark()
+		buf = append(buf, js...)
+		mark()
+		keys[k] = HeaderHeaders
+		k++
 	}
-	return h, nil
+	all := string(buf)
+	clear(h)
+	for i := range k {
+		vals[i] = all[cut[2*i]:cut[2*i+1]]
+		h[keys[i]] = vals[i : i+1 : i+1]
+	}
+	return nil
+}
+
+// appendValue appends a free string as a header value that arrives as it was sent. The
+// client trims spaces and tabs at either end of a value and turns line breaks into spaces,
+// so a value with those, or any control character, or a leading quote, goes quoted (Go
+// syntax); readValue undoes it.
+func appendValue(buf []byte, v string) []byte {
+	quote := v[0] == '"' || v[0] == ' ' || v[0] == '\t' || v[len(v)-1] == ' ' || v[len(v)-1] == '\t'
+	for i := 0; i < len(v) && !quote; i++ {
+		quote = v[i] < 0x20 || v[i] == 0x7f
+	}
+	if quote {
+		return strconv.AppendQuote(buf, v)
+	}
+	return append(buf, v...)
+}
+
+// readValue reads a value written by appendValue.
+func readValue(v string) (string, error) {
+	if v == "" || v[0] != '"' {
+		return v, nil
+	}
+	return strconv.Unquote(v)
+}
+
+// appendTraceParent appends tc as bus.TraceContext.String does, without allocating.
+func appendTraceParent(buf []byte, tc bus.TraceContext) []byte {
+	var text [55]byte
+	copy(text[:], "00-")
+	hex.Encode(text[3:35], tc.TraceID[:])
+	text[35] = '-'
+	hex.Encode(text[36:52], tc.SpanID[:])
+	text[52] = '-'
+	hex.Encode(text[53:], []byte{tc.Flags})
+	return append(buf, text[:]...)
+}
+
+// appendUUID appends u in its canonical text form without allocating.
+func appendUUID(buf []byte, u uuid.UUID) []byte {
+	var text [36]byte
+	hex.Encode(text[0:8], u[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], u[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], u[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], u[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:], u[10:])
+	return append(buf, text[:]...)
 }
 
 // incoming is a remote message decoded from its NATS headers.
@@ -92,51 +221,57 @@ func decodeHeaders(h nats.Header, topic string, payload []byte) (incoming, error
 	if len(payload) == 0 {
 		in.msg.Payload = json.RawMessage("null")
 	}
-	in.bus = h.Get(HeaderBus)
-	if in.bus == "" {
+	origin := h.Get(HeaderOrigin)
+	if origin == "" {
 		in.source = ForeignApp
 		return in, nil
 	}
-	var err error
 	bad := func(name string, e error) (incoming, error) {
 		return incoming{}, &HeaderError{Header: name, Value: h.Get(name), Err: e}
 	}
-	if in.id, err = uuid.Parse(h.Get(HeaderID)); err != nil {
-		return bad(HeaderID, err)
-	}
-	if in.source = h.Get(HeaderSource); in.source == "" {
-		return bad(HeaderSource, fmt.Errorf("missing"))
-	}
-	if v := h.Get(HeaderSubjectSeq); v != "" {
-		if in.subjectSeq, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return bad(HeaderSubjectSeq, err)
+	var f [7]string
+	rest := origin
+	for i := range f {
+		var ok bool
+		if f[i], rest, ok = strings.Cut(rest, " "); f[i] == "" || ok != (i < len(f)-1) {
+			return bad(HeaderOrigin, errors.New("want: bridge-id seq subject-count time id source traceparent"))
 		}
 	}
-	in.msg.CorrelationID = h.Get(HeaderCorrelation)
+	in.bus = f[0]
+	var err error
+	if _, err = strconv.ParseUint(f[1], 10, 64); err != nil {
+		return bad(HeaderOrigin, fmt.Errorf("seq: %w", err))
+	}
+	if in.subjectSeq, err = strconv.ParseUint(f[2], 10, 64); err != nil {
+		return bad(HeaderOrigin, fmt.Errorf("subject count: %w", err))
+	}
+	if in.id, err = uuid.Parse(f[4]); err != nil {
+		return bad(HeaderOrigin, fmt.Errorf("id: %w", err))
+	}
+	in.source = f[5]
+	if f[6] != "-" {
+		if in.msg.TraceParent, err = bus.ParseTraceParent(f[6]); err != nil {
+			return bad(HeaderOrigin, fmt.Errorf("traceparent: %w", err))
+		}
+	}
+	if in.msg.CorrelationID, err = readValue(h.Get(HeaderCorrelation)); err != nil {
+		return bad(HeaderCorrelation, err)
+	}
 	if v := h.Get(HeaderCausation); v != "" {
 		if in.msg.CausationID, err = uuid.Parse(v); err != nil {
 			return bad(HeaderCausation, err)
 		}
 	}
-	if v := h.Get(HeaderTraceParent); v != "" {
-		if in.msg.TraceParent, err = bus.ParseTraceParent(v); err != nil {
-			return bad(HeaderTraceParent, err)
-		}
+	if in.msg.SchemaVersion, err = readValue(h.Get(HeaderSchema)); err != nil {
+		return bad(HeaderSchema, err)
 	}
-	in.msg.SchemaVersion = h.Get(HeaderSchema)
-	headers := map[string]string{}
+	headers := make(map[string]string, 1)
 	if v := h.Get(HeaderHeaders); v != "" {
 		if err := json.Unmarshal([]byte(v), &headers); err != nil {
 			return bad(HeaderHeaders, err)
 		}
 	}
-	headers[OriginBus] = in.bus
-	if v := h.Get(HeaderSeq); v != "" {
-		headers[OriginSeq] = v
-	}
-	if v := h.Get(HeaderTime); v != "" {
-		headers[OriginTime] = v
-	}
+	headers[OriginHeader] = in.bus + " " + f[1] + " " + f[3]
 	in.msg.Headers = headers
 	return in, nil
 }

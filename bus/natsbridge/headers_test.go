@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -21,6 +20,8 @@ func TestHeadersRoundTrip(t *testing.T) {
 		msg  bus.Msg
 	}{
 		{"a bare message", bus.Msg{Topic: "cart.added"}},
+		{"a correlation with line breaks, quotes and spaces at its ends", bus.Msg{Topic: "cart.added", CorrelationID: " \"order\"\r\n7\t"}},
+		{"a correlation that only starts with a quote", bus.Msg{Topic: "cart.added", CorrelationID: `"quoted`}},
 		{"a message with every field set", bus.Msg{Topic: "cart.added", Payload: json.RawMessage(`[1]`), SchemaVersion: "cart.added@3",
 			CorrelationID: "c-1", CausationID: cause, Headers: map[string]string{"a": "1", "key: with colon": "value\r\nwith break"}}},
 	}
@@ -30,9 +31,13 @@ func TestHeadersRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := encodeHeaders("bus-1", env, 9)
-			if err != nil {
+			h := nats.Header{"Stale": {"from the message before"}}
+			var vals [maxHeaders]string
+			if err := encodeHeaders(h, &vals, "bus-1", env, 9); err != nil {
 				t.Fatal(err)
+			}
+			if _, stale := h["Stale"]; stale {
+				t.Error("a header of the message before is still there")
 			}
 			in, err := decodeHeaders(h, env.Topic, env.Payload)
 			if err != nil {
@@ -48,28 +53,32 @@ func TestHeadersRoundTrip(t *testing.T) {
 					t.Errorf("header %q = %q, want %q", k, m.Headers[k], v)
 				}
 			}
-			if m.Headers[OriginTime] != env.TS.Format(time.RFC3339Nano) || m.Headers[OriginBus] != "bus-1" {
-				t.Errorf("origin headers %v", m.Headers)
+			imported := &bus.Envelope{Meta: bus.Meta{Headers: m.Headers}}
+			if o, ok := OriginOf(imported); !ok || o.Bridge != "bus-1" || o.Seq != env.Seq || !o.Time.Equal(env.TS) {
+				t.Errorf("origin %+v (%v) from headers %v", o, ok, m.Headers)
 			}
 		})
 	}
 }
 
 func TestMalformedHeadersAreRefused(t *testing.T) {
-	good := func() nats.Header {
-		return nats.Header{HeaderBus: {"b"}, HeaderID: {"0190c4a2-0000-7000-8000-0000000000bb"}, HeaderSource: {"cart"}}
-	}
+	const origin = "b 1 1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart -"
+	good := func() nats.Header { return nats.Header{HeaderOrigin: {origin}} }
 	tests := []struct {
 		name   string
 		header string
 		value  string
 	}{
-		{"an id that is not a UUID", HeaderID, "42"},
-		{"a missing source", HeaderSource, ""},
+		{"an origin with fields missing", HeaderOrigin, "b 1 1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart"},
+		{"an origin with a field too many", HeaderOrigin, origin + " x"},
+		{"an origin with an empty field", HeaderOrigin, "b  1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart -"},
+		{"an origin whose seq is not a number", HeaderOrigin, "b x 1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart -"},
+		{"an origin whose subject count is not a number", HeaderOrigin, "b 1 -1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart -"},
+		{"an origin whose id is not a UUID", HeaderOrigin, "b 1 1 2026-01-01T00:00:00Z 42 cart -"},
+		{"an origin whose traceparent is of the wrong form", HeaderOrigin, "b 1 1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart 00-xyz"},
 		{"a causation that is not a UUID", HeaderCausation, "x"},
-		{"a traceparent of the wrong form", HeaderTraceParent, "00-xyz"},
-		{"a subject number that is not a number", HeaderSubjectSeq, "-1"},
 		{"free headers that are not a JSON object", HeaderHeaders, "[1]"},
+		{"a quoted correlation that does not unquote", HeaderCorrelation, `"open`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" is refused", func(t *testing.T) {
@@ -79,6 +88,27 @@ func TestMalformedHeadersAreRefused(t *testing.T) {
 			var he *HeaderError
 			if !errors.As(err, &he) || he.Header != tt.header || !errors.Is(err, ErrBadHeader) {
 				t.Errorf("error %v, want a HeaderError for %s", err, tt.header)
+			}
+		})
+	}
+}
+
+func TestOriginOf(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers map[string]string
+		ok      bool
+	}{
+		{"an envelope published here has no origin", nil, false},
+		{"a well-formed origin is read", map[string]string{OriginHeader: "b1 7 2026-01-01T00:00:00.5Z"}, true},
+		{"an origin without its time is not", map[string]string{OriginHeader: "b1 7"}, false},
+		{"an origin whose seq is not a number is not", map[string]string{OriginHeader: "b1 x 2026-01-01T00:00:00Z"}, false},
+		{"an origin whose time is malformed is not", map[string]string{OriginHeader: "b1 7 yesterday"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, ok := OriginOf(&bus.Envelope{Meta: bus.Meta{Headers: tt.headers}}); ok != tt.ok {
+				t.Errorf("ok = %v, want %v", ok, tt.ok)
 			}
 		})
 	}
