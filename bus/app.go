@@ -118,6 +118,21 @@ func clonePatterns(p []string) []string {
 // Name is the app's name.
 func (a *App) Name() string { return a.name }
 
+// Config returns the app's declaration as it stands now (rate limit and latency included),
+// with fresh slices: what it may publish and subscribe to can be handed on, to make NATS
+// permissions of an app's ACL, say.
+func (a *App) Config() AppConfig {
+	a.bus.mu.Lock()
+	var rl *RateLimit
+	if a.limit != nil {
+		c := *a.limit
+		rl = &c
+	}
+	a.bus.mu.Unlock()
+	return AppConfig{Name: a.name, Publish: clonePatterns(a.pub), Subscribe: clonePatterns(a.sub),
+		RateLimit: rl, Latency: a.Latency(), Origin: a.origin}
+}
+
 // Origin is where a remote app runs (AppConfig.Origin); empty for the bus's own apps.
 func (a *App) Origin() string { return a.origin }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -132,5 +134,34 @@ func TestRecordRejection(t *testing.T) {
 	}
 	if st := b.Stats(); st.Rejected != 1 || st.Published != 1 {
 		t.Errorf("stats %+v, want the message published and one rejection", st)
+	}
+}
+
+func TestAppConfig(t *testing.T) {
+	b := New(Options{})
+	cfg := AppConfig{Name: "cart", Publish: []string{"cart.#"}, Subscribe: []string{}, RateLimit: &RateLimit{PerSecond: 5, Burst: 2},
+		Latency: 3 * time.Millisecond, Origin: "nats://elsewhere"}
+	a := b.MustRegister(cfg)
+	got := a.Config()
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"the declaration comes back as given", got.Name == "cart" && slices.Equal(got.Publish, cfg.Publish) &&
+			got.Subscribe != nil && len(got.Subscribe) == 0 && *got.RateLimit == *cfg.RateLimit && got.Latency == cfg.Latency && got.Origin == cfg.Origin},
+		{"an ACL of any topic stays nil", b.MustRegister(AppConfig{Name: "free"}).Config().Publish == nil},
+	}
+	got.Publish[0] = "changed"
+	got.RateLimit.Burst = 99
+	tests = append(tests, struct {
+		name string
+		ok   bool
+	}{"changing what came back changes nothing on the bus", a.Config().Publish[0] == "cart.#" && a.Config().RateLimit.Burst == 2})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !tt.ok {
+				t.Fail()
+			}
+		})
 	}
 }
