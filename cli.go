@@ -57,7 +57,7 @@ const usage = `usage:
   mfelab export [-history file] [-run id|latest] [-pattern p] [-correlation id]
                 [-format f] -o file
                               export one recorded run (the newest unless -run says)
-  mfelab serve [-listen host:port] [-websocket host:port]
+  mfelab serve [-listen host:port] [-websocket host:port] [-acl [-password p]]
                               run a NATS server that buses in other processes join
   mfelab -version
 `

@@ -12,7 +12,9 @@ import (
 	"strings"
 	"syscall"
 
+	"mfelab/bus"
 	"mfelab/bus/natsbridge"
+	"mfelab/scenarios"
 )
 
 // cmdServe runs `mfelab serve` until SIGINT or SIGTERM.
@@ -28,6 +30,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", natsbridge.DefaultListen, "host:port for NATS clients; 0.0.0.0:4222 lets other machines join, port 0 picks a free one")
 	websocket := fs.String("websocket", "", "host:port of a websocket listener for browsers (plain ws://, no TLS)")
+	acl := fs.Bool("acl", false, "make each microfrontend a user whose NATS permissions are its ACL; clients then log in as an app")
+	password := fs.String("password", "", "with -acl: every app user's password (default: $"+envNATSPassword+", else none)")
 	verbose := fs.Bool("v", false, "log the server's connections and errors")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
@@ -41,7 +45,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	srv, err := natsbridge.Serve(natsbridge.ServerOptions{Listen: *listen, WebSocket: *websocket, Logger: logger})
+	var err error
+	opts := natsbridge.ServerOptions{Listen: *listen, WebSocket: *websocket, Logger: logger}
+	if *acl {
+		if opts.Apps, err = labApps(); err != nil {
+			fmt.Fprintf(stderr, "mfelab serve: %v\n", err)
+			return exitFail
+		}
+		pw := *password
+		if pw == "" {
+			pw = os.Getenv(envNATSPassword)
+		}
+		opts.Password = func(string) string { return pw }
+	} else if *password != "" {
+		fmt.Fprintf(stderr, "mfelab serve: -password needs -acl\n")
+		return exitUsage
+	}
+	srv, err := natsbridge.Serve(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab serve: %v\n", err)
 		return exitFail
@@ -57,6 +77,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  %s\n", u)
 		}
 	}
+	if *acl {
+		names := make([]string, len(opts.Apps))
+		for i, a := range opts.Apps {
+			names[i] = a.Name
+		}
+		fmt.Fprintf(stdout, "Clients log in as one of the apps, which may do only what its ACL allows: %s\n", strings.Join(names, ", "))
+		fmt.Fprintf(stdout, "  (as nats://APP:PASSWORD@host:port)\n")
+	}
 	if strings.Contains(srv.URL(), "127.0.0.1") || strings.Contains(srv.URL(), "[::1]") {
 		fmt.Fprintf(stdout, "It listens on this machine only; -listen 0.0.0.0:4222 lets other machines join.\n")
 	}
@@ -64,6 +92,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	<-ctx.Done()
 	fmt.Fprintf(stdout, "Stopping: %d client(s) disconnected.\n", srv.Clients())
 	return exitOK
+}
+
+// envNATSPassword names the environment variable that holds the app users' password, so
+// it need not appear in a process listing.
+const envNATSPassword = "MFELAB_NATS_PASSWORD"
+
+// labApps returns the declarations of the lab's microfrontends, ACLs included, as a run
+// of any scenario sets them up.
+func labApps() ([]bus.AppConfig, error) {
+	all := scenarios.All()
+	if len(all) == 0 {
+		return nil, fmt.Errorf("no scenario to take the apps from")
+	}
+	run, err := scenarios.Start(all[0], 0, nil)
+	if err != nil {
+		return nil, fmt.Errorf("the lab's apps: %w", err)
+	}
+	var out []bus.AppConfig
+	for _, a := range run.World.Apps() {
+		out = append(out, a.Conn.Config())
+	}
+	return out, nil
 }
 
 // shareURLs turns a URL on an unspecified host (every interface) into one per address of
