@@ -77,7 +77,7 @@ func TestMalformedHeadersAreRefused(t *testing.T) {
 		{"an origin whose id is not a UUID", HeaderOrigin, "b 1 1 2026-01-01T00:00:00Z 42 cart -"},
 		{"an origin whose traceparent is of the wrong form", HeaderOrigin, "b 1 1 2026-01-01T00:00:00Z 0190c4a2-0000-7000-8000-0000000000bb cart 00-xyz"},
 		{"a causation that is not a UUID", HeaderCausation, "x"},
-		{"free headers that are not a JSON object", HeaderHeaders, "[1]"},
+		{"a free-headers value that is not a JSON object", HeaderHeaders, "[1]"},
 		{"a quoted correlation that does not unquote", HeaderCorrelation, `"open`},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 
 	"mfelab/bus"
 )
@@ -74,10 +75,23 @@ func Serve(opts ServerOptions) (*Server, error) {
 		}
 		so.Websocket = server.WebsocketOpts{Host: wh, Port: wp, NoTLS: true}
 	}
+	hashed := map[string]string{} // each distinct password is hashed once
 	for _, app := range opts.Apps {
 		pw := ""
 		if opts.Password != nil {
 			pw = opts.Password(app.Name)
+		}
+		if pw != "" {
+			// The server keeps and compares a bcrypt hash, never the password itself.
+			if h, ok := hashed[pw]; ok {
+				pw = h
+			} else {
+				h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+				if err != nil {
+					return nil, fmt.Errorf("natsbridge: password of %q: %w", app.Name, err)
+				}
+				hashed[pw], pw = string(h), string(h)
+			}
 		}
 		u, err := UserFor(app, pw)
 		if err != nil {
