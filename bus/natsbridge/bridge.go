@@ -103,6 +103,8 @@ type Bridge struct {
 	recent   [recentForwards]*bus.Envelope
 	recentN  int
 
+	slowReported atomic.Uint64 // slow-consumer drops already traced
+
 	stats struct {
 		forwarded, forwardFailed, imported, importFailed, echoes, duplicates,
 		missing, slowDropped, refused, disconnects, reconnects atomic.Uint64
@@ -431,14 +433,17 @@ var permissionRe = regexp.MustCompile(`(?i)for (publish|subscription) to "([^"]+
 func (br *Bridge) onAsyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
 	switch {
 	case errors.Is(err, nats.ErrSlowConsumer):
-		n := br.countSlowDrops()
+		// The client calls back once per slow spell, one callback at a time: report what
+		// was dropped since the last report.
+		total := br.countSlowDrops()
+		n := total - min(br.slowReported.Load(), total)
+		br.slowReported.Store(max(total, br.slowReported.Load()))
 		topic := ""
 		if sub != nil {
 			topic = sub.Subject
 		}
-		br.app.RecordRejection(nil, topic, &LossError{Count: n, Cause: "slow consumer: the bus did not keep up, " +
-			"messages dropped (total so far)"})
-		br.log.Warn("slow consumer: remote messages dropped", "dropped", n)
+		br.app.RecordRejection(nil, topic, &LossError{Count: n, Cause: "slow consumer: the bus did not take remote messages fast enough"})
+		br.log.Warn("slow consumer: remote messages dropped", "dropped", n, "total", total)
 	case errors.Is(err, nats.ErrPermissionViolation):
 		br.stats.refused.Add(1)
 		action, subject := "publish", ""
