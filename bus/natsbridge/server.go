@@ -82,11 +82,14 @@ func Serve(opts ServerOptions) (*Server, error) {
 			pw = opts.Password(app.Name)
 		}
 		if pw != "" {
-			// The server keeps and compares a bcrypt hash, never the password itself.
+			// The server keeps and compares a bcrypt hash, never the password itself. The
+			// hash lives only in this process's memory, not on disk where it could be taken
+			// and cracked at leisure, so the lowest cost serves: a higher one would only
+			// slow down every client's login.
 			if h, ok := hashed[pw]; ok {
 				pw = h
 			} else {
-				h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+				h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
 				if err != nil {
 					return nil, fmt.Errorf("natsbridge: password of %q: %w", app.Name, err)
 				}
