@@ -303,6 +303,12 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
+	// Remembered before it is sent: the server's refusal may come back before
+	// PublishMsg returns.
+	br.recentMu.Lock()
+	br.recent[br.recentN%recentForwards] = env
+	br.recentN++
+	br.recentMu.Unlock()
 	br.out.Subject, br.out.Data = subject, env.Payload
 	err := br.nc.PublishMsg(&br.out)
 	br.out.Data = nil // do not pin the envelope
@@ -314,10 +320,6 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 		br.outSeq[subject] = n
 	}
 	br.stats.forwarded.Add(1)
-	br.recentMu.Lock()
-	br.recent[br.recentN%recentForwards] = env
-	br.recentN++
-	br.recentMu.Unlock()
 	return nil
 }
 
