@@ -29,7 +29,10 @@ type Options struct {
 	// topic ("#"); an empty, non-nil slice brings nothing.
 	Import []string
 	// App names the local app through which the bridge subscribes to what it exports
-	// (default "nats-bridge"). Forwarding shows on the trace as deliveries to it.
+	// (default "nats-bridge"). Forwarding shows on the trace as deliveries to it. It is
+	// registered if the bus has no app of that name yet, and used as it is otherwise: a
+	// bus that leaves and joins again keeps the same one. Two bridges on one bus at once
+	// need different names.
 	App string
 	// Name is the client name the server shows (default "mfelab").
 	Name string
@@ -165,9 +168,14 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	}
 	br.out.Header = make(nats.Header, maxHeaders)
 	br.remote.Store(&map[string]*bus.App{})
-	app, err := b.Register(bus.AppConfig{Name: opts.App, Publish: []string{}})
-	if err != nil {
-		return nil, fmt.Errorf("natsbridge: the bridge's own app: %w", err)
+	// A bus that left and joins again finds its bridge's app still registered: the bus
+	// keeps apps for good, so the record of what they did stays whole.
+	app := b.App(opts.App)
+	if app == nil {
+		var err error
+		if app, err = b.Register(bus.AppConfig{Name: opts.App, Publish: []string{}}); err != nil {
+			return nil, fmt.Errorf("natsbridge: the bridge's own app (Options.App): %w", err)
+		}
 	}
 	br.app = app
 
@@ -417,6 +425,11 @@ func (br *Bridge) remoteApp(name string) (*bus.App, error) {
 		return a, nil
 	}
 	a, err := br.b.Register(bus.AppConfig{Name: name, Origin: br.url})
+	if errors.Is(err, bus.ErrDuplicateApp) {
+		if a = br.b.App(name); a != nil && a.Remote() {
+			err = nil // registered by an earlier bridge of this bus: the same remote app
+		}
+	}
 	if errors.Is(err, bus.ErrDuplicateApp) {
 		return nil, fmt.Errorf("%w: %q publishes from another process, and this bus has an app of that name; rename one of them", ErrNameTaken, name)
 	}

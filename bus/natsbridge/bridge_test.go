@@ -456,3 +456,23 @@ func TestRemoteAppWithALocalNameIsRefused(t *testing.T) {
 		t.Errorf("rejections %+v, want one saying the name is taken", r)
 	}
 }
+
+func TestABusThatLeavesCanJoinAgain(t *testing.T) {
+	srv := startServer(t, ServerOptions{})
+	a, _ := join(t, srv.URL(), Options{})
+	b := bus.New(LiveOptions(bus.Options{}))
+	got := subscribe(t, b, "inventory", "cart.#")
+	cart := a.MustRegister(bus.AppConfig{Name: "cart"})
+	for round := 1; round <= 2; round++ {
+		br, err := Connect(b, srv.URL(), Options{Logger: quiet})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		publishN(t, cart, "cart.added", 1)
+		waitFor(t, "the message", func() bool { return got.len() == round })
+		if app := br.RemoteApps()["cart"]; app == nil || !app.Remote() {
+			t.Errorf("round %d: remote apps %v", round, br.RemoteApps())
+		}
+		br.Close()
+	}
+}
