@@ -226,6 +226,10 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	if !opts.Driven {
 		br.rt = b.StartRealtime(1)
 	}
+	if off := time.Since(b.Now()); off > time.Minute || off < -time.Minute {
+		br.log.Warn("bus time is far from the wall clock: timestamps will not compare with other processes' (make the bus with LiveOptions)",
+			"bus", b.Now(), "off", off.Round(time.Second))
+	}
 	br.log.Info("joined bus to NATS", "url", br.url, "bus", br.id, "export", export, "import", imp)
 	return br, nil
 }
