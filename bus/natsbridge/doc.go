@@ -40,13 +40,13 @@
 //     is no order between messages from different buses beyond the order they reach the
 //     bridge.
 //   - Delivery: at most once, as core NATS. Nothing is lost silently: a message the
-//     bridge cannot send is a dead letter on its bus and counted (Stats.ForwardFailed); a
-//     message dropped because the bus did not keep up is counted (Stats.
-//     SlowConsumerDropped) and traced; and every sender numbers its messages per subject,
-//     so a receiver counts what never arrived (Stats.Missing) and traces it as a
-//     rejection with a *LossError, when the next message on that subject arrives. Losses
-//     before the first message a bridge receives from a sender on a subject, and after
-//     its last, cannot be seen.
+//     bridge cannot send is a dead letter on its bus and counted in
+//     Stats.ForwardFailed; a message dropped because the bus did not keep up is counted
+//     in Stats.SlowConsumerDropped and traced; and every sender numbers its messages per
+//     subject, so a receiver counts what never arrived in Stats.Missing and traces it as
+//     a rejection with a *LossError when the next message on that subject arrives.
+//     Losses before the first message a bridge receives from a sender on a subject, and
+//     after its last, cannot be seen.
 //   - Reconnects: the bridge reconnects on its own for as long as it is open; messages
 //     sent meanwhile wait in the client's reconnect buffer (Options.ReconnectBuffer) and
 //     past it fail, counted.
