@@ -95,8 +95,8 @@ type Bridge struct {
 
 	// The loop's: the forward handler runs on the bus loop, one delivery at a time.
 	outSeq  map[string]uint64
-	lastEnv *bus.Envelope
-	out     nats.Msg // reused: the client has copied a message out when PublishMsg returns
+	lastEnv *bus.Envelope // the last one sent
+	out     nats.Msg      // reused: the client has copied a message out when PublishMsg returns
 	outVals [maxHeaders]string
 
 	// The import goroutine's.
@@ -299,10 +299,9 @@ func (br *Bridge) Close() {
 // *ForwardError, which the bus turns into a dead letter with the reason.
 func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 	env := d.Envelope
-	if env == br.lastEnv {
-		return nil // a second export pattern matched the same message
+	if env == br.lastEnv && d.Attempt == 1 {
+		return nil // sent already: a second export pattern matched it
 	}
-	br.lastEnv = env
 	if _, remote := (*br.remote.Load())[env.Meta.Source]; remote {
 		return nil // it came from NATS: it never goes back
 	}
@@ -328,6 +327,7 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
+	br.lastEnv = env
 	if n > 0 {
 		br.outSeq[subject] = n
 	}

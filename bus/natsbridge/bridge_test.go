@@ -476,3 +476,65 @@ func TestABusThatLeavesCanJoinAgain(t *testing.T) {
 		br.Close()
 	}
 }
+
+func TestAFailedForwardIsSentWhenRedelivered(t *testing.T) {
+	srv := startServer(t, ServerOptions{})
+	listen := strings.TrimPrefix(srv.URL(), "nats://")
+	a, brA := join(t, srv.URL(), Options{ReconnectBuffer: -1, Import: []string{}})
+	b, brB := join(t, srv.URL(), Options{Export: []string{}})
+	got := subscribe(t, b, "inventory", "cart.#")
+	cart := a.MustRegister(bus.AppConfig{Name: "cart"})
+
+	srv.Close()
+	waitFor(t, "the sender to notice", func() bool { return !brA.Connected() })
+	sent, err := cart.Publish("cart.added", "while down")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the dead letter", func() bool { return len(a.DeadLetters()) == 1 })
+	dl := a.DeadLetters()[0]
+	if !errors.Is(dl.Err, ErrForward) || dl.Envelope != sent {
+		t.Fatalf("dead letter %+v, want the forward of %v", dl, sent)
+	}
+
+	startServer(t, ServerOptions{Listen: listen})
+	waitFor(t, "both to reconnect", func() bool { return brA.Connected() && brB.Connected() })
+	if err := brB.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Redeliver(dl); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the redelivered message", func() bool { e := got.last(); return e != nil && e.ID == sent.ID })
+}
+
+func TestOverlappingPatternsCarryAMessageOnce(t *testing.T) {
+	tests := []struct {
+		name            string
+		export, import_ []string
+	}{
+		{"two export patterns that both match send it once", []string{"cart.#", "+.added"}, nil},
+		{"two import patterns that both match bring it in once", nil, []string{"cart.#", "+.added"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, ServerOptions{})
+			a, brA := join(t, srv.URL(), Options{Export: tt.export, Import: []string{}})
+			b, brB := join(t, srv.URL(), Options{Import: tt.import_, Export: []string{}})
+			got := subscribe(t, b, "inventory", "#")
+			cart := a.MustRegister(bus.AppConfig{Name: "cart"})
+			publishN(t, cart, "cart.added", 3)
+			publishN(t, cart, "cart.removed", 1) // after the others: once it is in, they are
+			waitFor(t, "the last message", func() bool { e := got.last(); return e != nil && e.Topic == "cart.removed" })
+			if n := got.len(); n != 4 {
+				t.Errorf("received %d messages, want 4", n)
+			}
+			if st := brA.Stats(); st.Forwarded != 4 {
+				t.Errorf("forwarded %d, want 4", st.Forwarded)
+			}
+			if tt.import_ != nil && brB.Stats().Duplicates != 3 {
+				t.Errorf("duplicates %d, want the 3 matched twice", brB.Stats().Duplicates)
+			}
+		})
+	}
+}
