@@ -36,6 +36,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRuns(args[1:], stdout, stderr)
 	case "diff":
 		return cmdDiff(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -65,6 +67,8 @@ const usage = `usage:
                               exit 0 when they match, 1 when they differ, 2 on bad input.
                               A run is scenario:NAME[,knob=value...][@seed] (run fresh),
                               latest or run-000003 (recorded), or an exported log file
+  mfelab serve [-listen host:port] [-websocket host:port] [-acl [-password p]]
+                              run a NATS server that buses in other processes join
   mfelab -version
 `
 

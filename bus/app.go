@@ -21,6 +21,10 @@ type AppConfig struct {
 	RateLimit *RateLimit
 	// Latency delays every delivery to this app's handlers, in bus time.
 	Latency time.Duration
+	// Origin says where a remote app runs: set for an app that lives in another process
+	// and publishes here through a bridge (see App.Import), empty for the bus's own apps.
+	// It is a label to show (a server URL, a process), not an address the bus uses.
+	Origin string
 }
 
 // RateLimit is a token bucket in bus time: PerSecond tokens are added per second up to
@@ -35,10 +39,11 @@ type RateLimit struct {
 
 // App is a registered app: the handle through which it publishes and subscribes.
 type App struct {
-	bus  *Bus
-	name string
-	pub  []string
-	sub  []string
+	bus    *Bus
+	name   string
+	origin string
+	pub    []string
+	sub    []string
 
 	// guarded by bus.mu
 	limit  *RateLimit
@@ -67,7 +72,7 @@ func (b *Bus) Register(cfg AppConfig) (*App, error) {
 	if rl := cfg.RateLimit; rl != nil && (rl.PerSecond <= 0 || rl.Burst < 1) {
 		return nil, fmt.Errorf("app %q rate limit: want PerSecond > 0 and Burst >= 1, got %g and %d", cfg.Name, rl.PerSecond, rl.Burst)
 	}
-	a := &App{bus: b, name: cfg.Name, pub: clonePatterns(cfg.Publish), sub: clonePatterns(cfg.Subscribe)}
+	a := &App{bus: b, name: cfg.Name, origin: cfg.Origin, pub: clonePatterns(cfg.Publish), sub: clonePatterns(cfg.Subscribe)}
 	a.latency.Store(int64(cfg.Latency))
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -112,6 +117,28 @@ func clonePatterns(p []string) []string {
 
 // Name is the app's name.
 func (a *App) Name() string { return a.name }
+
+// Config returns the app's declaration as it stands now (rate limit and latency included),
+// with fresh slices: what it may publish and subscribe to can be handed on, to make NATS
+// permissions of an app's ACL, say.
+func (a *App) Config() AppConfig {
+	a.bus.mu.Lock()
+	var rl *RateLimit
+	if a.limit != nil {
+		c := *a.limit
+		rl = &c
+	}
+	a.bus.mu.Unlock()
+	return AppConfig{Name: a.name, Publish: clonePatterns(a.pub), Subscribe: clonePatterns(a.sub),
+		RateLimit: rl, Latency: a.Latency(), Origin: a.origin}
+}
+
+// Origin is where a remote app runs (AppConfig.Origin); empty for the bus's own apps.
+func (a *App) Origin() string { return a.origin }
+
+// Remote reports whether the app lives in another process and publishes here through a
+// bridge.
+func (a *App) Remote() bool { return a.origin != "" }
 
 // Bus is the bus the app is registered on.
 func (a *App) Bus() *Bus { return a.bus }

@@ -60,6 +60,15 @@
 // *ACLError, *RateLimitError, *ContractError; each is also a rejected (or rate-limited) trace
 // event, the bus's diagnostics.
 //
+// # Across processes
+//
+// A bus on its own is in-process and deterministic. Joined to other processes through a
+// bridge (package natsbridge), it runs on the wall clock and takes in their messages as
+// publishes from remote apps (AppConfig.Origin), through App.Import, which keeps the
+// identity a message was given where it was first published while Seq stays local and
+// gap-free. Determinism then holds no longer: what arrives, and when, depends on the
+// other processes and the network.
+//
 // # Middleware
 //
 // Middleware wraps handlers. Bus-wide middleware (Use) wraps every handler, the first added

@@ -27,6 +27,10 @@ type Msg struct {
 	TraceParent TraceContext
 	// Headers are copied into the envelope.
 	Headers map[string]string
+
+	// id is the identity an imported message keeps (see App.Import); zero for a publish.
+	// An imported message's payload and headers are the envelope's own, not copies.
+	id uuid.UUID
 }
 
 // Publish publishes payload to topic as this app.
@@ -123,7 +127,11 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin pay
 		env.Meta.TraceParent = m.TraceParent
 	}
 	if m.Headers != nil {
-		env.Meta.Headers = maps.Clone(m.Headers)
+		if m.id != (uuid.UUID{}) {
+			env.Meta.Headers = m.Headers // Import takes the map over
+		} else {
+			env.Meta.Headers = maps.Clone(m.Headers)
+		}
 	}
 	if m.CausationID != (uuid.UUID{}) {
 		env.Meta.CausationID = m.CausationID
@@ -154,12 +162,16 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin pay
 	b.seq++
 	env.Seq = b.seq
 	env.TS = b.epoch.Add(time.Duration(now))
-	env.ID = b.ids.next(b.epochMS + now/int64(time.Millisecond))
-	if env.Meta.TraceParent.TraceID == [16]byte{} {
-		env.Meta.TraceParent.TraceID = env.ID
+	if m.id == (uuid.UUID{}) {
+		env.ID = b.ids.next(b.epochMS + now/int64(time.Millisecond))
+		if env.Meta.TraceParent.TraceID == [16]byte{} {
+			env.Meta.TraceParent.TraceID = env.ID
+		}
+		copy(env.Meta.TraceParent.SpanID[:], env.ID[8:])
+		env.Meta.TraceParent.Flags = 1
+	} else {
+		importTraceLocked(env, m)
 	}
-	copy(env.Meta.TraceParent.SpanID[:], env.ID[8:])
-	env.Meta.TraceParent.Flags = 1
 
 	tc := b.topicCounterLocked(env.Topic)
 	tc.published++
