@@ -791,13 +791,28 @@ func arith(op string, l, r any) (any, error) {
 		}
 		return nil, fmt.Errorf("cannot %s a duration and a number; write 2 * 100ms, 1s / 4 or 1s + 250ms", opVerb(op))
 	}
-	a, err := toNumber(l)
-	if err != nil {
-		return nil, err
+	a, errA := toNumber(l)
+	b, errB := toNumber(r)
+	if op == "+" && (errA != nil || errB != nil) && (isText(l) || isText(r)) {
+		// + with text that is not a number joins the two as text
+		ls, err := render(l)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := render(r)
+		if err != nil {
+			return nil, err
+		}
+		if len(ls)+len(rs) > maxValueSize {
+			return nil, fmt.Errorf("the text grows past %d bytes", maxValueSize)
+		}
+		return ls + rs, nil
 	}
-	b, err := toNumber(r)
-	if err != nil {
-		return nil, err
+	if errA != nil {
+		return nil, errA
+	}
+	if errB != nil {
+		return nil, errB
 	}
 	var v float64
 	switch op {
@@ -823,6 +838,8 @@ func arith(op string, l, r any) (any, error) {
 	}
 	return v, nil
 }
+
+func isText(v any) bool { _, ok := v.(string); return ok }
 
 func scaleDuration(d time.Duration, f float64) (any, error) {
 	v := float64(d) * f
