@@ -749,7 +749,22 @@ func (e *binaryExpr) eval(env *evalEnv) (any, error) {
 	return arith(e.op, l, r)
 }
 
+// durationText reads text such as "250ms" as a duration, for an operation whose other
+// side is a duration (a value written plainly in a file is text).
+func durationText(v, other any) any {
+	if _, ok := other.(time.Duration); !ok {
+		return v
+	}
+	if s, ok := v.(string); ok {
+		if d, err := time.ParseDuration(strings.TrimSpace(s)); err == nil {
+			return d
+		}
+	}
+	return v
+}
+
 func arith(op string, l, r any) (any, error) {
+	l, r = durationText(l, r), durationText(r, l)
 	ld, lIsD := l.(time.Duration)
 	rd, rIsD := r.(time.Duration)
 	switch {
@@ -953,6 +968,7 @@ func equal(a, b any) bool {
 }
 
 func compare(a, b any) (int, error) {
+	a, b = durationText(a, b), durationText(b, a)
 	if da, ok := a.(time.Duration); ok {
 		if db, ok := b.(time.Duration); ok {
 			return cmpOrdered(da, db), nil
@@ -1134,6 +1150,24 @@ func init() {
 			sub, _ := render(a[1])
 			return strings.Contains(s, sub), nil
 		}},
+		"substr": {2, 3, "substr(s, start[, end]): the characters from start up to end", func(a []any) (any, error) {
+			r := []rune(must(render(a[0])))
+			lo, err := toNumber(a[1])
+			if err != nil {
+				return nil, err
+			}
+			hi := float64(len(r))
+			if len(a) == 3 {
+				if hi, err = toNumber(a[2]); err != nil {
+					return nil, err
+				}
+			}
+			i, j := int(max(0, min(lo, float64(len(r))))), int(max(0, min(hi, float64(len(r)))))
+			if j < i {
+				j = i
+			}
+			return string(r[i:j]), nil
+		}},
 		"has_prefix": {2, 2, "has_prefix(s, prefix)", func(a []any) (any, error) {
 			s, _ := render(a[0])
 			p, _ := render(a[1])
@@ -1209,6 +1243,9 @@ func init() {
 		}},
 	}
 }
+
+// must drops the error of a render of a value that cannot fail to render.
+func must(s string, _ error) string { return s }
 
 func funcNames() string {
 	names := make([]string, 0, len(funcs))

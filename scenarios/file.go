@@ -156,6 +156,7 @@ type fileAction struct {
 	Gather  string         `yaml:"gather"`
 	Saga    *fileSagaStart `yaml:"saga"`
 	Fault   *fileFault     `yaml:"fault"`
+	After   tmpl           `yaml:"after"`
 	Each    tmpl           `yaml:"each"`
 	As      string         `yaml:"as"`
 	Do      []fileAction   `yaml:"do"`
@@ -302,7 +303,7 @@ type compiler struct {
 	apps, breakers, calls, aggs, sagas map[string]bool
 	knobs                              map[string]bool
 	vars                               []string
-	varTmpl                            []tmpl
+	varNodes                           []*ynode
 }
 
 func (c *compiler) errAt(pos Pos, format string, args ...any) { c.p.errAt(pos, format, args...) }
@@ -354,8 +355,9 @@ func (c *compiler) compile() *Scenario {
 	for _, cl := range d.Calls {
 		c.needApp(cl.Pos, cl.App, "call "+cl.Name)
 		c.needTopic(cl.Pos, cl.Method, "call "+cl.Name+": method")
-		c.checkPayload(cl.Payload, rootsRun)
-		c.checkTmpl(cl.Correlation, rootsRun)
+		// a call's request may read the message or repetition that started it
+		c.checkPayload(cl.Payload, rootsWith(rootsRun, "msg", "i"))
+		c.checkTmpl(cl.Correlation, rootsWith(rootsRun, "msg", "i"))
 		c.checkTmpl(cl.RPCTimeout, rootsSetup)
 		c.checkTmpl(cl.Timeout, rootsSetup)
 		c.checkRetry(cl.Retry)
@@ -466,11 +468,11 @@ func (c *compiler) compile() *Scenario {
 		specs = append(specs, AppSpec{Name: a.Name, Title: orDefault(a.Title, a.Name), Role: a.Role, Publish: a.Publish, Subscribe: a.Subscribe})
 	}
 	doc := c.doc
-	vars, varTmpl := c.vars, c.varTmpl
+	vars, varNodes := c.vars, c.varNodes
 	return &Scenario{ID: d.ID, Title: d.Title, Watch: strings.TrimSpace(d.Watch), Knobs: knobs, Horizon: horizon, Apps: specs,
 		Source: c.p.name,
 		Setup: func(r *Run) error {
-			return startFile(r, doc, vars, varTmpl)
+			return startFile(r, doc, vars, varNodes)
 		}}
 }
 
@@ -586,11 +588,9 @@ func (c *compiler) compileVars() {
 			c.errAt(k.pos, "var %q: a var needs a name of its own, of letters, digits, - and _", k.text)
 			continue
 		}
-		var t tmpl
-		c.p.decode(v.vals[i], reflect.ValueOf(&t).Elem(), "var "+k.text)
-		c.checkTmpl(t, rootsSetup)
+		c.checkPayload(v.vals[i], rootsSetup)
 		c.vars = append(c.vars, k.text) // a var sees the vars before it
-		c.varTmpl = append(c.varTmpl, t)
+		c.varNodes = append(c.varNodes, v.vals[i])
 	}
 }
 
@@ -761,13 +761,13 @@ func (c *compiler) checkAction(a fileAction, roots rootSet, depth int) {
 	}
 	verbs := 0
 	for _, on := range []bool{a.Set != nil, a.Add != nil, a.Note.set, a.Record != nil, a.Publish != nil, a.Call != "", a.Gather != "",
-		a.Saga != nil, a.Fault != nil, a.Each.set, a.Retry, a.Force != nil} {
+		a.Saga != nil, a.Fault != nil, a.Each.set, a.After.set, a.Retry, a.Force != nil} {
 		if on {
 			verbs++
 		}
 	}
 	if verbs != 1 {
-		c.errAt(a.Pos, "an action does one thing: set, add, note, record, publish, call, gather, saga, fault, each, retry-dead-letters or breaker (it has %d)", verbs)
+		c.errAt(a.Pos, "an action does one thing: set, add, note, record, publish, call, gather, saga, fault, each, after, retry-dead-letters or breaker (it has %d)", verbs)
 		return
 	}
 	c.checkTmpl(a.When, roots)
@@ -828,8 +828,13 @@ func (c *compiler) checkAction(a fileAction, roots rootSet, depth int) {
 		for _, x := range a.Do {
 			c.checkAction(x, inner, depth+1)
 		}
+	} else if a.After.set {
+		c.checkTmpl(a.After, roots)
+		for _, x := range a.Do {
+			c.checkAction(x, roots, depth+1)
+		}
 	} else if len(a.Do) > 0 {
-		c.errAt(a.Pos, "do: under an action goes with each:")
+		c.errAt(a.Pos, "do: under an action goes with each: or after:")
 	}
 }
 

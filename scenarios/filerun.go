@@ -98,7 +98,7 @@ func (fr *fileRun) errRun(pos Pos, format string, args ...any) {
 	}
 }
 
-func startFile(r *Run, doc *fileDoc, varNames []string, varTmpl []tmpl) error {
+func startFile(r *Run, doc *fileDoc, varNames []string, varNodes []*ynode) error {
 	fr := &fileRun{r: r, doc: doc, name: r.Scenario.Source, knobs: newObject(), vars: newObject(), clients: map[string]*rpc.Client{},
 		servers: map[string]*rpc.Server{}, breakers: map[string]*breaker.Breaker{}, transitions: map[string][]any{},
 		calls: map[string]*callBlock{}, aggs: map[string]*aggBlock{}, sagas: map[string]*saga.Orchestrator{},
@@ -115,7 +115,7 @@ func startFile(r *Run, doc *fileDoc, varNames []string, varTmpl []tmpl) error {
 	}
 	setup := scope{}
 	for i, name := range varNames {
-		v, err := fr.eval(varTmpl[i], setup, true)
+		v, err := fr.value(varNodes[i], setup, true)
 		if err != nil {
 			return err
 		}
@@ -1141,6 +1141,13 @@ func (fr *fileRun) act(sc scope, a *fileAction) error {
 		for _, it := range items {
 			fr.do(sc.with(as, it), a.Do)
 		}
+	case a.After.set:
+		d, err := fr.duration(a.After, sc, false)
+		if err != nil {
+			return err
+		}
+		do := a.Do
+		fr.r.Bus.After(d, func() { fr.do(sc, do) })
 	case a.Retry:
 		if !fr.mayPublish(a.Pos, "retry-dead-letters") {
 			return nil
