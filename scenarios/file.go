@@ -881,10 +881,10 @@ func (c *compiler) walk(t tmpl, e expr, roots rootSet) {
 		if r, ok := x.x.(*rootExpr); ok {
 			switch {
 			case r.name == "knob" && roots["knob"] && !c.knobs[x.name]:
-				c.errAt(t.pos, "no knob %q; the knobs are: %s", x.name, strings.Join(sortedKeys(c.knobs), ", "))
+				c.errAt(t.pos, "no knob %q; the knobs are: %s", x.name, orDefault(strings.Join(sortedKeys(c.knobs), ", "), "(none)"))
 				return
 			case r.name == "var" && roots["var"] && !slices.Contains(c.vars, x.name):
-				c.errAt(t.pos, "no var %q (a var can read only the vars above it); the vars are: %s", x.name, strings.Join(c.vars, ", "))
+				c.errAt(t.pos, "no var %q (a var can read only the vars above it); the vars are: %s", x.name, orDefault(strings.Join(c.vars, ", "), "(none)"))
 				return
 			}
 		}

@@ -28,6 +28,10 @@ const (
 	DefaultPublishesPerInstant = 2_000
 )
 
+// maxActionsPerInstant bounds the actions a file runs at one instant of bus time (each:
+// over long lists, nested).
+const maxActionsPerInstant = 50_000
+
 // fileRun is one run of a scenario file: what its Setup built, read by its actions and
 // checks. It lives on the bus loop.
 type fileRun struct {
@@ -50,6 +54,8 @@ type fileRun struct {
 	perRun, perInstant int
 	instant            time.Time
 	instantN           int
+	actInstant         time.Time
+	actN               int
 	limitHit           string
 	errs               []string
 }
@@ -911,6 +917,7 @@ func (fr *fileRun) setupCalls() error {
 }
 
 func (fr *fileRun) setupTimeline() error {
+	total := 0
 	for i := range fr.doc.Timeline {
 		e := &fr.doc.Timeline[i]
 		sc := scope{}
@@ -937,6 +944,10 @@ func (fr *fileRun) setupTimeline() error {
 					Msg: fmt.Sprintf("every %v, count %s: want a positive interval and a count from 0 to %d", d, formatNumber(c), maxRepeat)}
 			}
 			n, every = int(c), d
+		}
+		if total += n; total > maxRepeat {
+			return &FileError{File: fr.name, Line: e.Pos.Line, Col: e.Pos.Col,
+				Msg: fmt.Sprintf("the timeline fires more than %d times in all", maxRepeat)}
 		}
 		for k := range n {
 			isc := sc.with("i", float64(k))
@@ -1049,6 +1060,16 @@ func (fr *fileRun) do(sc scope, acts []fileAction) {
 }
 
 func (fr *fileRun) act(sc scope, a *fileAction) error {
+	if now := fr.r.Bus.Now(); !now.Equal(fr.actInstant) {
+		fr.actInstant, fr.actN = now, 0
+	}
+	if fr.actN++; fr.actN > maxActionsPerInstant {
+		if fr.limitHit == "" {
+			fr.limitHit = fmt.Sprintf("%s:%d:%d: more than %d actions at +%v; a loop of each: or after:?", fr.name, a.Pos.Line, a.Pos.Col,
+				maxActionsPerInstant, fr.r.Bus.Elapsed())
+		}
+		return nil
+	}
 	if a.When.set {
 		v, err := fr.eval(a.When, sc, false)
 		if err != nil {
