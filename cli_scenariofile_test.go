@@ -13,9 +13,9 @@ func TestScenarioFilesFromTheCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name       string
-		args       []string
-		code       int
+		name        string
+		args        []string
+		code        int
 		out, errOut string
 	}{
 		{"run takes a file and passes its checks", []string{"run", "scenarios/files/search-suggestions.yaml", "-quiet"}, exitOK, "[ok]", ""},

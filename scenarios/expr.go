@@ -28,9 +28,7 @@ const (
 	maxListElements = 10_000  // elements of one list or object made by an expression
 )
 
-// value is what an expression yields: nil, bool, float64, string, time.Duration, []any or
-// *object.
-type value = any
+// An expression yields nil, bool, float64, string, time.Duration, []any or *object.
 
 // object is a JSON object that keeps its keys in the order they were written.
 type object struct {

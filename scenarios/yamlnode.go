@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -414,16 +413,4 @@ func (p *fileParser) exprErr(n *ynode, what string, err error) {
 		pos.Col += ee.Offset
 	}
 	p.errAt(pos, "%s: %v", what, err)
-}
-
-// keysOf lists the keys a format struct takes, for messages.
-func keysOf[T any]() []string {
-	t := reflect.TypeFor[T]()
-	var out []string
-	for i := range t.NumField() {
-		if tag := t.Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
-			out = append(out, tag)
-		}
-	}
-	return slices.Clip(out)
 }
