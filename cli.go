@@ -38,6 +38,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdDiff(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -49,13 +51,17 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 const usage = `usage:
   mfelab                      open the desktop app (-history file to choose the store)
   mfelab list                 list the scenarios and their knobs
-  mfelab run <scenario> [-seed N] [-set knob=value ...] [-step] [-quiet]
+  mfelab run <scenario|file.yaml> [-seed N] [-set knob=value ...] [-step] [-quiet]
                               [-export file [-format ndjson|cloudevents|csv|mermaid]]
                               [-record [-history file]]
                               [-export-test file_test.go [-test-package name]]
                               run a scenario headless; exit 0 only when every check passes.
                               -export-test keeps the run as a Go test: same knobs and seed,
-                              same checks, same flow delivery for delivery
+                              same checks, same flow delivery for delivery.
+                              A scenario ending in .yaml or .yml, or holding a /, is a
+                              scenario file (docs/scenario-format.md)
+  mfelab check <file.yaml>... validate scenario files without running them; exit 0 when
+                              all are valid, 2 with file:line:col: what is wrong
   mfelab replay <file>        replay an exported NDJSON or CloudEvents log through a fresh bus
                               and print the rebuilt state
   mfelab runs [-history file] list the recorded runs, newest first
@@ -141,9 +147,9 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mfelab run: want one scenario, got %q %q\n%s", id, fs.Args(), scenarioList())
 		return exitUsage
 	}
-	s, err := scenarios.Get(id)
+	s, err := resolveScenario(id)
 	if err != nil {
-		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
+		printLoadError(stderr, "mfelab run", err)
 		return exitUsage
 	}
 	f, err := history.ParseFormat(*format)

@@ -35,6 +35,11 @@ type Scenario struct {
 	// Setup builds the run: wires the patterns, schedules the acts and declares the
 	// expected outcomes.
 	Setup func(r *Run) error
+	// Apps are the microfrontends of the scenario's own world, in panel order; nil for
+	// the lab's eight (Host, Catalog, Cart, ...). A scenario file declares its own.
+	Apps []AppSpec
+	// Source is the file a scenario was loaded from; "" for a built-in one.
+	Source string
 }
 
 // Check is an expected outcome, evaluated after a run.
@@ -93,7 +98,7 @@ func Start(s *Scenario, seed uint64, set Values, observe ...func(*Run)) (*Run, e
 		return nil, err
 	}
 	b := bus.New(bus.Options{Seed: seed, IDSalt: idSalt(s.ID, knobs), RetainMax: 4096})
-	w, err := newWorld(b)
+	w, err := newWorld(b, s.Apps)
 	if err != nil {
 		return nil, err
 	}

@@ -243,6 +243,22 @@ var appSpecs = []struct {
 		append([]string{"aggregate.+.response", "dashboard.#", "events.#", "query.#", "cart.item-added", "breaker.#", "saga.#", "load.#"}, replyTopics(Dashboard)...)},
 }
 
+// AppSpec declares a microfrontend of a scenario's own world: its name on the bus, what
+// its panel says, and its ACL (the topic patterns it may publish and subscribe to).
+type AppSpec struct {
+	Name, Title, Role  string
+	Publish, Subscribe []string
+}
+
+// labApps are the lab's eight microfrontends as AppSpecs.
+func labApps() []AppSpec {
+	out := make([]AppSpec, len(appSpecs))
+	for i, s := range appSpecs {
+		out[i] = AppSpec{Name: s.name, Title: s.title, Role: s.role, Publish: s.pub, Subscribe: s.sub}
+	}
+	return out
+}
+
 // World is the set of microfrontends on one bus.
 type World struct {
 	Bus  *bus.Bus
@@ -250,16 +266,21 @@ type World struct {
 	list []*App
 }
 
-func newWorld(b *bus.Bus) (*World, error) {
+// newWorld registers specs on b, or the lab's eight microfrontends when specs is nil.
+// Each app's failure-probability stream is numbered by its place in the list.
+func newWorld(b *bus.Bus, specs []AppSpec) (*World, error) {
+	if specs == nil {
+		specs = labApps()
+	}
 	w := &World{Bus: b, apps: map[string]*App{}}
-	for i, s := range appSpecs {
-		ba, err := b.Register(bus.AppConfig{Name: s.name, Publish: s.pub, Subscribe: s.sub})
+	for i, s := range specs {
+		ba, err := b.Register(bus.AppConfig{Name: s.Name, Publish: s.Publish, Subscribe: s.Subscribe})
 		if err != nil {
 			return nil, err
 		}
-		a := &App{Name: s.name, Title: s.title, Role: s.role, Conn: ba, state: map[string]string{},
+		a := &App{Name: s.Name, Title: s.Title, Role: s.Role, Conn: ba, state: map[string]string{},
 			Faults: &Faults{app: ba, failNext: map[string]int{}, rng: b.Rand(uint64(1000 + i))}}
-		w.apps[s.name] = a
+		w.apps[s.Name] = a
 		w.list = append(w.list, a)
 	}
 	return w, nil
