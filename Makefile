@@ -10,7 +10,7 @@ APPID       := $(call toml,ID)
 VERSION     := $(call toml,Version)
 PACKAGE     := bin/mfelab-$(VERSION)-linux-$(shell $(GO) env GOARCH).tar.xz
 
-.PHONY: run build deps display-deps test fmt-check vet unit bench lint e2e package install uninstall clean
+.PHONY: run build deps display-deps test fmt-check vet unit bench lint e2e screenshots package install uninstall clean
 
 run: build
 	./$(BIN)
@@ -44,6 +44,10 @@ e2e: display-deps build
 
 display-deps:
 	@.ci/deps --display
+
+# Takes the guide's pictures again (docs/guide/shots.txt lists them) in the real window.
+screenshots: display-deps build
+	docs/screenshots.sh $(BIN)
 
 # The desktop package for Linux: the release binary, its desktop entry and icon, as a
 # tarball in bin/. The fyne tool adds one to Build in FyneApp.toml after each package;
