@@ -6,22 +6,38 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"mfelab/history"
 	"mfelab/scenarios"
 	"mfelab/session"
-	"mfelab/ui"
 )
 
-// version is the release shown by -version and in the window; keep it equal to FyneApp.toml.
-const version = "0.1.0"
-
 func main() {
-	if len(os.Args) > 1 && !isFlag(os.Args[1]) {
-		os.Exit(cli(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// windowOptions is what the command line asks of the desktop app.
+type windowOptions struct {
+	version         string
+	historyPath     string
+	historyExplicit bool // the path came from -history or the environment
+	scenario        string
+	knobs           scenarios.Values
+	screenshot      string
+	compareWith     *session.Side // with screenshot: picture the compare window with this run
+	width, height   float32
+}
+
+// run reads the command line and either runs a headless command or opens the window; it
+// returns the process's exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !isFlag(args[0]) {
+		return cli(args, stdin, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("mfelab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	historyFile := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
 	scenario := fs.String("scenario", "", "open this scenario (see mfelab list)")
@@ -30,25 +46,25 @@ func main() {
 	screenshot := fs.String("screenshot", "", "run the scenario to its end, write a PNG of the window to this file and quit")
 	compare := fs.String("compare", "", "with -screenshot: compare the run with this one (scenario:NAME[,knob=value...][@seed] or a log file, as for diff) and picture the compare window")
 	size := fs.String("size", "", "open the window at this size, as WIDTHxHEIGHT (e.g. 1024x700), without remembering it")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(exitUsage)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
 	}
 	width, height, err := parseSize(*size)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "mfelab: -size: %v\n", err)
-		os.Exit(exitUsage)
+		fmt.Fprintf(stderr, "mfelab: -size: %v\n", err)
+		return exitUsage
 	}
 	if *showVersion {
-		fmt.Println("mfelab", version)
-		return
+		fmt.Fprintln(stdout, "mfelab", appVersion())
+		return exitOK
 	}
 	if fs.NArg() > 0 {
-		os.Exit(cli(fs.Args(), os.Stdin, os.Stdout, os.Stderr))
+		return cli(fs.Args(), stdin, stdout, stderr)
 	}
 	path, err := historyPath(*historyFile)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "mfelab: %v\n", err)
-		os.Exit(exitFail)
+		fmt.Fprintf(stderr, "mfelab: %v\n", err)
+		return exitFail
 	}
 	if *scenario != "" {
 		s, err := scenarios.Get(*scenario)
@@ -56,29 +72,30 @@ func main() {
 			_, err = s.Resolve(scenarios.Values(knobs))
 		}
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "mfelab: %v\n", err)
-			os.Exit(exitUsage)
+			fmt.Fprintf(stderr, "mfelab: %v\n", err)
+			return exitUsage
 		}
 	} else if len(knobs) > 0 {
-		fmt.Fprintln(os.Stderr, "mfelab: -set needs -scenario")
-		os.Exit(exitUsage)
+		fmt.Fprintln(stderr, "mfelab: -set needs -scenario")
+		return exitUsage
 	}
 	var with *session.Side
 	if *compare != "" {
 		// a recorded run would need the history file the window is about to hold
 		if *screenshot == "" || recordedRun.MatchString(*compare) {
-			fmt.Fprintln(os.Stderr, "mfelab: -compare needs -screenshot, and a scenario:NAME spec or a log file")
-			os.Exit(exitUsage)
+			fmt.Fprintln(stderr, "mfelab: -compare needs -screenshot, and a scenario:NAME spec or a log file")
+			return exitUsage
 		}
-		sd, err := diffSide(*compare, 42, scenarios.Values(knobs), nil, os.Stderr)
+		sd, err := diffSide(*compare, 42, scenarios.Values(knobs), nil, stderr)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "mfelab: -compare %s: %v\n", *compare, err)
-			os.Exit(exitUsage)
+			fmt.Fprintf(stderr, "mfelab: -compare %s: %v\n", *compare, err)
+			return exitUsage
 		}
 		with = &sd
 	}
-	os.Exit(ui.Run(ui.Options{Version: version, HistoryPath: path, HistoryPathExplicit: *historyFile != "" || os.Getenv(history.EnvPath) != "",
-		Scenario: *scenario, Knobs: scenarios.Values(knobs), Screenshot: *screenshot, CompareWith: with, Width: width, Height: height}))
+	return openWindow(windowOptions{version: appVersion(), historyPath: path,
+		historyExplicit: *historyFile != "" || os.Getenv(history.EnvPath) != "",
+		scenario:        *scenario, knobs: scenarios.Values(knobs), screenshot: *screenshot, compareWith: with, width: width, height: height}, stderr)
 }
 
 func isFlag(s string) bool { return len(s) > 1 && s[0] == '-' && s != "-" && s != "--" && !isHelp(s) }

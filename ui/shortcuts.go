@@ -51,6 +51,7 @@ func (l *lab) addShortcuts() {
 			item("Compare with…", keyCompare, l.chooseCompare),
 		),
 		fyne.NewMenu("Help",
+			fyne.NewMenuItem("Guide", l.showGuide),
 			fyne.NewMenuItem("How the diagram draws messages", func() {
 				l.custom("How the diagram draws messages", "Close", flowLegend(), fyne.Size{})
 			}),
