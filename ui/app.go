@@ -33,7 +33,8 @@ type Options struct {
 	// HistoryPathExplicit says the path came from a flag or the environment; otherwise
 	// the file the user last opened is preferred.
 	HistoryPathExplicit bool
-	// Scenario opens this scenario (by ID) instead of the one used last.
+	// Scenario opens this scenario (by ID, or a scenario file by its path) instead of the
+	// one used last.
 	Scenario string
 	// Knobs set the opened scenario's knobs; the rest keep their defaults.
 	Knobs scenarios.Values

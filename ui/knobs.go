@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -75,9 +76,9 @@ func newSeedEntry(l *lab) *commitEntry {
 // choose switches to a scenario with its default knobs.
 func (l *lab) choose(s *scenarios.Scenario) {
 	l.scenario = s
-	l.remember(prefScenario, s.ID)
+	l.remember(prefScenario, cmp.Or(s.Source, s.ID)) // a file is opened again by its path
 	l.set = scenarios.Values{}
-	l.picker.SetSelected(s.Title)
+	l.picker.SetSelected(fileLabel(s))
 	l.watch.SetText(s.Watch)
 	l.showKnobs()
 	l.reset()

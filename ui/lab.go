@@ -74,6 +74,11 @@ type lab struct {
 
 	stopTicker chan struct{}
 	tickerOnce sync.Once
+
+	// scenario files in the picker, newest first, and what the status line says of them
+	files     []*scenarioFile
+	fileNote  string
+	sourceLbl *widget.Label // under the picker: the file the scenario on screen comes from
 }
 
 func newLab(win fyne.Window, opts Options) *lab {
@@ -90,8 +95,13 @@ func newLab(win fyne.Window, opts Options) *lab {
 	if s, err := scenarios.Get(opts.Scenario); err == nil {
 		first = s
 	}
+	l.loadRememberedFiles()
+	file := l.startFile(opts.Scenario)
+	if file != nil {
+		first = file
+	}
 	l.choose(first)
-	if len(opts.Knobs) > 0 && first.ID == opts.Scenario {
+	if len(opts.Knobs) > 0 && (first.ID == opts.Scenario || file != nil) {
 		l.applyKnobs(opts.Knobs)
 	}
 	return l
@@ -153,19 +163,15 @@ func (l *lab) build() {
 // buildControls makes the left column: scenario, knobs, seed, speed, theme, transport,
 // status and the outcome checks.
 func (l *lab) buildControls() fyne.CanvasObject {
-	var titles []string
-	for _, s := range scenarios.All() {
-		titles = append(titles, s.Title)
-	}
-	l.picker = widget.NewSelect(titles, func(title string) {
-		for _, s := range scenarios.All() {
-			if s.Title == title && s != l.scenario {
-				l.choose(s)
-			}
+	l.picker = widget.NewSelect(l.pickerOptions(), func(label string) {
+		if s := l.scenarioByLabel(label); s != nil && s != l.scenario {
+			l.fileNote = ""
+			l.choose(s)
 		}
 	})
 	l.watch = widget.NewLabel("")
 	l.watch.Wrapping = fyne.TextWrapWord
+	l.sourceLbl = newSourceLabel()
 	l.knobBox = container.NewVBox()
 	l.seedEntry = newSeedEntry(l)
 	var labels []string
@@ -221,7 +227,7 @@ func (l *lab) buildControls() fyne.CanvasObject {
 	// What a learner needs while a run goes on comes first: the scenario, what to watch,
 	// the transport and where the run stands, and the checks; the settings follow.
 	return container.NewVBox(
-		bold("Scenario"), l.picker, l.watch,
+		bold("Scenario"), l.picker, l.sourceLbl, l.watch,
 		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
 		l.hint, l.statusLbl, l.actLabel,
 		widget.NewSeparator(),

@@ -31,6 +31,7 @@ func (l *lab) reset() {
 func (l *lab) adopt(ses *session.Session) {
 	l.endSession()
 	l.ses, l.seen = ses, 0
+	l.showSource()
 	ses.SetSpeed(l.speed)
 	ses.Trace().SetKeep(l.keep)
 	l.setRunButton(false)
@@ -51,7 +52,7 @@ func (l *lab) adoptRun(ses *session.Session, s *scenarios.Scenario, knobs scenar
 	if l.set == nil {
 		l.set = scenarios.Values{}
 	}
-	l.picker.SetSelected(s.Title) // the picker's callback sees the scenario chosen already
+	l.picker.SetSelected(fileLabel(s)) // the picker's callback sees the scenario chosen already
 	l.watch.SetText(s.Watch)
 	l.seedEntry.reset(strconv.FormatUint(seed, 10))
 	l.showKnobs()
@@ -232,7 +233,7 @@ func (l *lab) refresh() {
 		clear(active) // nothing is active in a run that is over
 	}
 	l.panels.refresh(ses.Run().World, active)
-	l.statusLbl.SetText(ses.Origin() + st.String() + l.recordingNote())
+	l.statusLbl.SetText(l.fileNote + ses.Origin() + st.String() + l.recordingNote())
 	acts, fired := ses.Run().Acts()
 	if fired < len(acts) {
 		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))

@@ -15,10 +15,11 @@ var (
 	keyQuit  = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierControl}
 	// keyCompare: D for difference
 	keyCompare = &desktop.CustomShortcut{KeyName: fyne.KeyD, Modifier: fyne.KeyModifierControl}
+	keyOpen    = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierControl}
 )
 
 // addShortcuts binds the transport (Ctrl+Space run/pause, Ctrl+Right step, Ctrl+Down next
-// act, Ctrl+R reset), Ctrl+D compare and Ctrl+Q, and puts them in the window's menu with the other
+// act, Ctrl+R reset), Ctrl+D compare, Ctrl+O open a scenario file and Ctrl+Q, and puts them in the window's menu with the other
 // actions, where they can be found.
 func (l *lab) addShortcuts() {
 	c := l.win.Canvas()
@@ -36,6 +37,8 @@ func (l *lab) addShortcuts() {
 	}
 	l.win.SetMainMenu(fyne.NewMainMenu(
 		fyne.NewMenu("File",
+			item("Open scenario file…", keyOpen, l.chooseScenarioFile),
+			fyne.NewMenuItemSeparator(),
 			fyne.NewMenuItem("Open history file…", l.hist.chooseFile),
 			fyne.NewMenuItem("Import log…", l.hist.chooseImport),
 			fyne.NewMenuItem("Export the run…", l.showExport),
@@ -66,7 +69,7 @@ type binding struct {
 }
 
 func (l *lab) bindings() []binding {
-	return []binding{{keyRun, l.toggleRun}, {keyStep, l.step}, {keyAct, l.stepAct}, {keyReset, l.reset}, {keyCompare, l.chooseCompare}}
+	return []binding{{keyRun, l.toggleRun}, {keyStep, l.step}, {keyAct, l.stepAct}, {keyReset, l.reset}, {keyCompare, l.chooseCompare}, {keyOpen, l.chooseScenarioFile}}
 }
 
 // transportKey runs the lab's action for shortcut s, if it is one, and reports whether it
