@@ -61,6 +61,7 @@ func Run(opts Options) int {
 		opts.Scenario = prefs.String(prefScenario)
 	}
 	l := newLab(w, opts)
+	l.watchScenarioFiles()
 	w.SetCloseIntercept(func() {
 		l.saveWindowSize()
 		w.Close()

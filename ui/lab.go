@@ -76,9 +76,10 @@ type lab struct {
 	tickerOnce sync.Once
 
 	// scenario files in the picker, newest first, and what the status line says of them
-	files     []*scenarioFile
-	fileNote  string
-	sourceLbl *widget.Label // under the picker: the file the scenario on screen comes from
+	files         []*scenarioFile
+	fileNote      string
+	sourceLbl     *widget.Label // under the picker: the file the scenario on screen comes from
+	stopFileWatch chan struct{}
 }
 
 func newLab(win fyne.Window, opts Options) *lab {
@@ -266,6 +267,10 @@ func (l *lab) remember(key, value string) {
 // close stops the run, its recording and the ticker, and closes the compare window.
 func (l *lab) close() {
 	l.closeCompare()
+	if l.stopFileWatch != nil {
+		close(l.stopFileWatch)
+		l.stopFileWatch = nil
+	}
 	if l.stopTicker != nil {
 		close(l.stopTicker)
 		l.stopTicker = nil

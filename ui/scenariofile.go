@@ -37,6 +37,10 @@ type scenarioFile struct {
 	mod  time.Time
 	size int64
 	data []byte // the content s was read from
+	// pending is true while the changed file did not load at the first look: it is
+	// reported if it is still so at the next.
+	pending bool
+	gone    bool // the file could not be read at the last look
 }
 
 // fileLabel is how the picker names a scenario: a file's title says it is one.
@@ -290,6 +294,7 @@ func (l *lab) showSource() {
 		return
 	}
 	src := l.scenario.Source
-	l.sourceLbl.SetText("From the file " + filepath.Base(src) + " in " + filepath.Dir(src) + ".")
+	l.sourceLbl.SetText("From the file " + filepath.Base(src) + " in " + filepath.Dir(src) +
+		"; saved changes are reloaded.")
 	l.sourceLbl.Show()
 }
