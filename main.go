@@ -40,7 +40,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	historyFile := fs.String("history", "", "history file (default: $MFELAB_HISTORY or the user config dir)")
-	scenario := fs.String("scenario", "", "open this scenario (see mfelab list)")
+	scenario := fs.String("scenario", "", "open this scenario (see mfelab list), or a scenario file (.yaml)")
 	knobs := setFlags{}
 	fs.Var(knobs, "set", "with -scenario: set a knob, as knob=value (repeatable)")
 	screenshot := fs.String("screenshot", "", "run the scenario to its end, write a PNG of the window to this file and quit")
@@ -67,11 +67,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	if *scenario != "" {
-		s, err := scenarios.Get(*scenario)
-		if err == nil {
-			_, err = s.Resolve(scenarios.Values(knobs))
-		}
+		// a file is checked here so that its mistakes are printed, file:line:col each
+		s, err := resolveScenario(*scenario)
 		if err != nil {
+			printLoadError(stderr, "mfelab", err)
+			return exitUsage
+		}
+		if _, err := s.Resolve(scenarios.Values(knobs)); err != nil {
 			fmt.Fprintf(stderr, "mfelab: %v\n", err)
 			return exitUsage
 		}
