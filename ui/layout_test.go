@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -60,14 +61,30 @@ func cutOff(t *canvas.Text) string {
 // Every scenario, run to its end, is laid out at the three window sizes with nothing a
 // learner needs cut off or hidden: the window does not grow past its size, no panel's
 // title, role or state is cut, every side tab shows its label, and at 1440x900 and above
-// all eight panels with their switches fit without scrolling.
+// all eight panels with their switches fit without scrolling. The example scenario files,
+// opened as the File menu opens them, are laid out too.
 func TestEveryScenarioFitsTheWindowAtThreeSizes(t *testing.T) {
 	l := newTestLab(t)
+	laidOut := scenarios.All()
+	files, _ := filepath.Glob(filepath.Join("..", "scenarios", "files", "*.yaml"))
+	for _, path := range files {
+		if !l.openScenarioFile(path) {
+			t.Fatalf("%s did not open: %s", path, l.lastError)
+		}
+		laidOut = append(laidOut, l.scenario)
+	}
 	for _, size := range windowSizes {
 		l.win.Resize(size)
-		for _, s := range scenarios.All() {
-			t.Run(fmt.Sprintf("%s at %.0fx%.0f", s.ID, size.Width, size.Height), func(t *testing.T) {
-				l.pick(t, s.ID)
+		for _, s := range laidOut {
+			name := s.ID
+			if s.Source != "" {
+				name = "file " + filepath.Base(s.Source)
+			}
+			t.Run(fmt.Sprintf("%s at %.0fx%.0f", name, size.Width, size.Height), func(t *testing.T) {
+				l.picker.SetSelected(fileLabel(s))
+				if l.scenario != s {
+					t.Fatalf("the picker chose %q", l.scenario.ID)
+				}
 				l.runToEnd()
 				l.refresh()
 				l.win.Content().Refresh()
