@@ -31,10 +31,7 @@ func (l *lab) chooseCompare() {
 	source := widget.NewRadioGroup([]string{compareFresh, compareRecorded}, nil)
 	source.Horizontal = true
 	source.SetSelected(compareFresh)
-	var titles []string
-	for _, s := range scenarios.All() {
-		titles = append(titles, s.Title)
-	}
+	titles := l.pickerOptions() // the scenario files in the picker too
 	knobs := widget.NewEntry()
 	knobs.SetText(l.set.String())
 	knobs.SetPlaceHolder("knob=value …, e.g. fail=ship")
@@ -44,7 +41,7 @@ func (l *lab) chooseCompare() {
 	seed.OnChanged = knobs.OnChanged
 	scenario := widget.NewSelect(titles, func(title string) {
 		// keep the knobs the chosen scenario has too, so one knob can be compared across two
-		if s := scenarioByTitle(title); s != nil {
+		if s := l.scenarioByLabel(title); s != nil {
 			if set, err := parseKnobs(knobs.Text); err == nil {
 				for k := range set {
 					if _, ok := s.Knob(k); !ok {
@@ -56,7 +53,7 @@ func (l *lab) chooseCompare() {
 		}
 		source.SetSelected(compareFresh)
 	})
-	scenario.SetSelected(l.scenario.Title)
+	scenario.SetSelected(fileLabel(l.scenario))
 	var runs []history.RunInfo
 	var labels []string
 	if l.store != nil {
@@ -115,7 +112,7 @@ func (l *lab) canCompare() bool {
 // compareFresh runs scenario title with the knobs written as text and seed to its end and
 // compares the run on screen with it.
 func (l *lab) compareFresh(title, knobText, seedText string) {
-	s := scenarioByTitle(title)
+	s := l.scenarioByLabel(title)
 	if s == nil {
 		l.info("Pick a scenario", "Choose the scenario of run B.")
 		return
@@ -223,16 +220,6 @@ func runName(ses *session.Session) string {
 		name += ", " + k
 	}
 	return name
-}
-
-// scenarioByTitle finds a scenario by the title the pickers show.
-func scenarioByTitle(title string) *scenarios.Scenario {
-	for _, s := range scenarios.All() {
-		if s.Title == title {
-			return s
-		}
-	}
-	return nil
 }
 
 // parseKnobs reads knob settings typed as "knob=value", separated by spaces or commas.

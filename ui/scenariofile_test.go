@@ -129,3 +129,23 @@ func TestTheScenarioOptionOpensAFile(t *testing.T) {
 		t.Fatalf("checks:\n%s", l.checks.Text)
 	}
 }
+
+// A file scenario on screen can be compared with a fresh run of itself under other knobs:
+// the compare dialog offers the picker's files too.
+func TestAFileScenarioComparesWithItselfUnderOtherKnobs(t *testing.T) {
+	l := newTestLab(t)
+	path := exampleFile(t, "search-suggestions.yaml")
+	l.openScenarioFile(path)
+	l.runToEnd()
+	l.compareFresh(fileLabel(l.scenario), "recommendations=down", "42")
+	if l.compare == nil {
+		t.Fatalf("no compare window; the last error: %s", l.lastError)
+	}
+	if b := l.compare.c.B.Name; !strings.Contains(b, "search-suggestions") || !strings.Contains(b, "recommendations=down") {
+		t.Fatalf("run B is %q", b)
+	}
+	if l.compare.c.Alike == 0 || l.compare.c.OnlyA+l.compare.c.OnlyB+l.compare.c.Changed == 0 {
+		c := l.compare.c
+		t.Fatalf("the runs compare as %d alike, %d changed, %d in A only, %d in B only", c.Alike, c.Changed, c.OnlyA, c.OnlyB)
+	}
+}
