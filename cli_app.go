@@ -235,7 +235,7 @@ func startJoined(s *scenarios.Scenario, seed uint64, set scenarios.Values, url s
 		}
 		return nil, exitFail
 	}
-	fmt.Fprintf(stderr, "joined %s: %s served by another process (mfelab app %s -nats %s); the run keeps to the wall clock\n",
-		ses.Bridge().URL(), strings.Join(remote, ", "), remote[0], ses.Bridge().URL())
+	fmt.Fprintf(stderr, "joined %s: %s served by other processes (mfelab app NAME -nats %s); the run keeps to the wall clock\n",
+		ses.Bridge().URL(), strings.Join(remote, ", "), ses.Bridge().URL())
 	return ses, exitOK
 }
