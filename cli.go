@@ -2,11 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"mfelab/history"
@@ -38,6 +42,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdDiff(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
+	case "app":
+		return cmdApp(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
@@ -60,6 +66,10 @@ const usage = `usage:
                               same checks, same flow delivery for delivery.
                               A scenario ending in .yaml or .yml, or holding a /, is a
                               scenario file (docs/scenario-format.md)
+  mfelab run <scenario> -nats URL -remote APP[,APP...] [-user U -password P] [-seed N] [-set ...]
+                              run it with APP served by another process (mfelab app), on
+                              the wall clock; an APP that does not answer makes its calls
+                              time out
   mfelab check <file.yaml>... validate scenario files without running them; exit 0 when
                               all are valid, 2 with file:line:col: what is wrong
   mfelab replay <file>        replay an exported NDJSON or CloudEvents log through a fresh bus
@@ -75,6 +85,10 @@ const usage = `usage:
                               latest or run-000003 (recorded), or an exported log file
   mfelab serve [-listen host:port] [-websocket host:port] [-acl [-password p]]
                               run a NATS server that buses in other processes join
+  mfelab app <APP> [-nats URL] [-scenario ID] [-set knob=value ...] [-user U -password P] [-quiet]
+                              serve one app of a scenario (default checkout-orchestrated) in
+                              this process, joined to NATS, until Ctrl-C; prints each
+                              message it handles
   mfelab -version
 `
 
@@ -118,7 +132,8 @@ func splitFirst(args []string) (string, []string) {
 
 func isValueFlag(f string) bool {
 	switch strings.TrimLeft(f, "-") {
-	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o", "run", "export-test", "test-package":
+	case "seed", "set", "export", "format", "history", "pattern", "correlation", "o", "run", "export-test", "test-package",
+		"nats", "remote", "user", "password", "scenario":
 		return true
 	}
 	return false
@@ -140,7 +155,16 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	historyFile := fs.String("history", "", "with -record: history file (default: $MFELAB_HISTORY or the user config dir)")
 	exportTest := fs.String("export-test", "", "write the run as a Go test file that expects the same checks and flow")
 	testPackage := fs.String("test-package", "", "with -export-test: the test file's package (default: name_test of the package in its directory, else the directory's name, else labtest)")
+	natsURL := fs.String("nats", "", "join the NATS server at this URL, with the -remote apps served by other processes (mfelab app)")
+	var remote remoteFlags
+	fs.Var(&remote, "remote", "with -nats: an app another process serves (repeatable, or comma-separated)")
+	natsUser := fs.String("user", "", "with -nats: log in as this user")
+	natsPassword := fs.String("password", "", "with -user: the password (default: $"+envNATSPassword+")")
 	if err := fs.Parse(rest); err != nil {
+		return exitUsage
+	}
+	if joined := *natsURL != "" || len(remote) > 0; joined && (*natsURL == "" || len(remote) == 0 || *step || *record || *exportTest != "") {
+		fmt.Fprintf(stderr, "mfelab run: -nats and -remote go together, and a run joined to other processes runs on the wall clock: it cannot -step, -record or -export-test\n")
 		return exitUsage
 	}
 	if id == "" || fs.NArg() > 0 {
@@ -160,8 +184,14 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage
 	}
-	ses, err := session.Start(s, uint64(seed), scenarios.Values(set))
-	if err != nil {
+	var ses *session.Session
+	if *natsURL != "" {
+		var code int
+		if ses, code = startJoined(s, uint64(seed), scenarios.Values(set), *natsURL, remote, *natsUser, *natsPassword, stderr); ses == nil {
+			return code
+		}
+		defer func() { _ = ses.Close() }()
+	} else if ses, err = session.Start(s, uint64(seed), scenarios.Values(set)); err != nil {
 		fmt.Fprintf(stderr, "mfelab run: %v\n", err)
 		return exitUsage
 	}
@@ -204,7 +234,13 @@ func cmdRun(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	ses.RunToEnd()
+	if ses.Joined() {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		playJoined(ctx, ses, flush)
+		stop()
+	} else {
+		ses.RunToEnd()
+	}
 	flush()
 	checks := ses.Checks()
 	if !*quiet {

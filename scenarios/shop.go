@@ -55,7 +55,8 @@ func formatLines(lines []Line) string {
 }
 
 // shop wires the services the checkout scenarios share: stock, payments, shipments,
-// notifications, pricing. Each handler consults its app's fault switches first.
+// notifications, pricing. Each handler consults its app's fault switches first. A service
+// whose app runs in another process (App.Remote) is left to that process.
 type shop struct {
 	w        *World
 	reserved map[string][]Line // order -> lines held for it
@@ -63,13 +64,15 @@ type shop struct {
 
 func newShop(w *World) (*shop, error) {
 	s := &shop{w: w, reserved: map[string][]Line{}}
-	inv := w.App(Inventory)
-	for _, sku := range skus {
-		inv.Set("stock "+sku, strconv.Itoa(initialStock[sku]))
+	if inv := w.App(Inventory); !inv.Remote() {
+		for _, sku := range skus {
+			inv.Set("stock "+sku, strconv.Itoa(initialStock[sku]))
+		}
 	}
-	cat := w.App(Catalog)
-	for _, sku := range skus {
-		cat.Set("price "+sku, money(priceCents[sku]))
+	if cat := w.App(Catalog); !cat.Remote() {
+		for _, sku := range skus {
+			cat.Set("price "+sku, money(priceCents[sku]))
+		}
 	}
 	for _, err := range []error{s.inventory(), s.payment(), s.shipping(), s.notifications(), s.pricing()} {
 		if err != nil {
@@ -96,6 +99,9 @@ func handle(srv *rpc.Server, a *App, method string, fn func(req OrderRequest, d 
 
 func (s *shop) inventory() error {
 	a := s.w.App(Inventory)
+	if a.Remote() {
+		return nil
+	}
 	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "inventory.reserve", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.reserve(req)
@@ -153,6 +159,9 @@ func (s *shop) release(order string) map[string]any {
 
 func (s *shop) payment() error {
 	a := s.w.App(Payment)
+	if a.Remote() {
+		return nil
+	}
 	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "payment.charge", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.charge(req), nil
@@ -181,6 +190,9 @@ func (s *shop) refund(req OrderRequest) any {
 
 func (s *shop) shipping() error {
 	a := s.w.App(Shipping)
+	if a.Remote() {
+		return nil
+	}
 	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "shipping.create", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		return s.ship(req), nil
@@ -204,6 +216,9 @@ func (s *shop) ship(req OrderRequest) any {
 // notifications shows every notify.* message.
 func (s *shop) notifications() error {
 	a := s.w.App(Notifications)
+	if a.Remote() {
+		return nil
+	}
 	_, err := a.Conn.Subscribe("notify.#", func(_ context.Context, d bus.Delivery) error {
 		if err := a.Faults.Check("notify"); err != nil {
 			return err
@@ -223,6 +238,9 @@ func (s *shop) notifications() error {
 // pricing is served by the catalog: totals and order validation.
 func (s *shop) pricing() error {
 	a := s.w.App(Catalog)
+	if a.Remote() {
+		return nil
+	}
 	srv := rpc.NewServer(a.Conn)
 	err := handle(srv, a, "pricing.calculate", func(req OrderRequest, _ bus.Delivery) (any, error) {
 		cents, err := total(req.Lines)

@@ -116,6 +116,11 @@ type App struct {
 	flash []string // recent activity lines, newest last
 }
 
+// Remote reports whether the app runs in another process: this bus has a stand-in for
+// it, which a bridge publishes through; its handlers are not wired here and its state
+// here stays empty.
+func (a *App) Remote() bool { return a.Conn.Remote() }
+
 // Set records a state field.
 func (a *App) Set(key, value string) {
 	a.mu.Lock()
@@ -179,12 +184,14 @@ type Snapshot struct {
 	Fields []Field    `json:"fields"`
 	Notes  []string   `json:"notes,omitempty"`
 	Faults FaultState `json:"faults"`
+	// Origin says where the app runs when it runs in another process (see App.Remote).
+	Origin string `json:"origin,omitempty"`
 }
 
 // Snapshot copies the app's state.
 func (a *App) Snapshot() Snapshot {
 	a.mu.Lock()
-	s := Snapshot{Name: a.Name, Title: a.Title, Notes: slices.Clone(a.flash)}
+	s := Snapshot{Name: a.Name, Title: a.Title, Notes: slices.Clone(a.flash), Origin: a.Conn.Origin()}
 	for _, k := range a.order {
 		s.Fields = append(s.Fields, Field{Key: k, Value: a.state[k]})
 	}
@@ -267,14 +274,20 @@ type World struct {
 }
 
 // newWorld registers specs on b, or the lab's eight microfrontends when specs is nil.
-// Each app's failure-probability stream is numbered by its place in the list.
-func newWorld(b *bus.Bus, specs []AppSpec) (*World, error) {
+// Each app's failure-probability stream is numbered by its place in the list. The apps in
+// remote are registered as remote apps (bus.AppConfig.Origin set to origin): stand-ins
+// for apps another process serves, which a bridge publishes through.
+func newWorld(b *bus.Bus, specs []AppSpec, remote map[string]bool, origin string) (*World, error) {
 	if specs == nil {
 		specs = labApps()
 	}
 	w := &World{Bus: b, apps: map[string]*App{}}
 	for i, s := range specs {
-		ba, err := b.Register(bus.AppConfig{Name: s.Name, Publish: s.Publish, Subscribe: s.Subscribe})
+		cfg := bus.AppConfig{Name: s.Name, Publish: s.Publish, Subscribe: s.Subscribe}
+		if remote[s.Name] {
+			cfg.Origin = origin
+		}
+		ba, err := b.Register(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -305,10 +318,13 @@ func (w *World) Snapshots() []Snapshot {
 func FormatSnapshots(snaps []Snapshot) string {
 	var sb strings.Builder
 	for _, s := range snaps {
-		if len(s.Fields) == 0 && !s.Faults.Down {
+		if len(s.Fields) == 0 && !s.Faults.Down && s.Origin == "" {
 			continue
 		}
 		fmt.Fprintf(&sb, "%s\n", s.Title)
+		if s.Origin != "" {
+			fmt.Fprintf(&sb, "  (runs in another process, through %s)\n", s.Origin)
+		}
 		for _, f := range s.Fields {
 			fmt.Fprintf(&sb, "  %-22s %s\n", f.Key, f.Value)
 		}

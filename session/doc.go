@@ -7,6 +7,14 @@
 // file as a run of its own (Record), decides when it is over (Settle, Finished: nothing is
 // left to run before the scenario's horizon, at every speed), and holds its Trace.
 //
+// # Across processes
+//
+// StartRemote starts a scenario with some of its apps served by other processes
+// (ServeApps, `mfelab app`), its bus joined to NATS through bus/natsbridge. A joined
+// session runs on the wall clock at speed 1: it cannot be stepped, RunToEnd plays until it
+// settles, and the same seed gives the same log only for a run on its own, since what the
+// other processes send, and when, is theirs.
+//
 // # The trace, held once
 //
 // Trace keeps every trace event the bus emitted, in order, compactly (the envelopes are

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mfelab/bus"
+	"mfelab/bus/natsbridge"
 	"mfelab/history"
 	"mfelab/scenarios"
 )
@@ -25,6 +26,7 @@ type Session struct {
 	trace  *Trace
 	untap  func() // detaches the trace from the bus
 	origin string
+	bridge *natsbridge.Bridge // set when the bus is joined to other processes (StartRemote)
 
 	mu      sync.Mutex // guards rt, speed and the recording fields
 	rt      *bus.Realtime
@@ -91,28 +93,45 @@ func (s *Session) Origin() string { return s.origin }
 // IsReplay reports whether the session replays a log.
 func (s *Session) IsReplay() bool { return s.run.Scenario.ID == scenarios.ReplayID }
 
-// Step runs one bus event (a delivery or a timer) due before the horizon.
+// Step runs one bus event (a delivery or a timer) due before the horizon. A joined
+// session runs on the wall clock and cannot be stepped: Step does nothing.
 func (s *Session) Step() bool {
+	if s.Joined() {
+		return false
+	}
 	s.Pause()
 	return s.run.Step()
 }
 
-// StepAct runs to the next scripted act and what it sets off at that moment.
+// StepAct runs to the next scripted act and what it sets off at that moment; for a
+// joined session it does nothing, as Step.
 func (s *Session) StepAct() bool {
+	if s.Joined() {
+		return false
+	}
 	s.Pause()
 	return s.run.StepAct()
 }
 
-// RunToEnd runs everything up to the horizon, as fast as it goes.
+// RunToEnd runs everything up to the horizon, as fast as it goes. A joined session plays
+// on the wall clock until it settles (see Settle), and RunToEnd returns how many trace
+// events that added.
 func (s *Session) RunToEnd() int {
+	if s.Joined() {
+		return s.settleJoined(context.Background(), s.run.End())
+	}
 	s.Pause()
 	return s.runUntil(s.run.End())
 }
 
 // Play runs the session against the wall clock at speed (bus.MinSpeed..bus.MaxSpeed, or
 // bus.Instant) until Pause, or until it finishes; it stops at the horizon at every speed,
-// where RunToEnd stops. Playing a finished session does nothing.
+// where RunToEnd stops. Playing a finished session does nothing. A joined session plays
+// at speed 1, whatever speed says: it shares the wall clock with other processes.
 func (s *Session) Play(speed float64) {
+	if s.Joined() {
+		speed = 1
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.speed = speed
@@ -141,12 +160,17 @@ func (s *Session) pace(ctx context.Context) {
 	}
 }
 
-// RunFor runs d of bus time (up to the horizon), in steps that let a recording keep up.
+// RunFor runs d of bus time (up to the horizon), in steps that let a recording keep up;
+// a joined session plays d of wall-clock time, or until it settles.
 func (s *Session) RunFor(d time.Duration) {
 	s.Pause()
 	end := s.run.Bus.Now().Add(d)
 	if end.After(s.run.End()) {
 		end = s.run.End()
+	}
+	if s.Joined() {
+		s.settleJoined(context.Background(), end)
+		return
 	}
 	s.runUntil(end)
 }
@@ -167,8 +191,12 @@ func (s *Session) runUntil(end time.Time) int {
 // paceSlice is how much bus time runs between two looks at the recording's backlog.
 const paceSlice = 50 * time.Millisecond
 
-// SetSpeed changes the pace, now if playing, else for the next Play.
+// SetSpeed changes the pace, now if playing, else for the next Play. A joined session
+// stays at speed 1.
 func (s *Session) SetSpeed(speed float64) {
+	if s.Joined() {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.speed = speed
@@ -222,7 +250,9 @@ func (s *Session) Settle() bool {
 		}
 		return false
 	}
-	s.run.Bus.RunUntil(s.run.End())
+	if !s.Joined() { // a joined bus keeps to the wall clock: it stays where it settled
+		s.run.Bus.RunUntil(s.run.End())
+	}
 	return true
 }
 
@@ -277,11 +307,15 @@ func (st State) String() string {
 	return fmt.Sprintf("%s at +%.3fs · %s · %d pending", st.Word, st.Elapsed.Seconds(), msgs, st.Pending)
 }
 
-// Close pauses the session, ends its recording, if any, writing the run's outcome, and
-// detaches the trace from the bus, so that a window still holding on to the run's
-// widgets for a while does not keep its whole trace alive. The trace stays readable.
+// Close pauses the session, leaves NATS if joined, ends its recording, if any, writing
+// the run's outcome, and detaches the trace from the bus, so that a window still holding
+// on to the run's widgets for a while does not keep its whole trace alive. The trace
+// stays readable.
 func (s *Session) Close() error {
 	s.Pause()
+	if s.bridge != nil {
+		s.bridge.Close()
+	}
 	err := s.StopRecording()
 	s.untap()
 	return err
