@@ -177,14 +177,19 @@ func (b *Bus) publishEncoded(a *App, m *Msg, payload json.RawMessage, origin pay
 	tc.published++
 	// The route stays valid while the loop below removes once subscriptions: a remove only
 	// marks routes stale, and nothing asks the trie for a route until the loop is done.
-	for _, s := range b.trie.route(m.Topic) {
-		if !s.accepts(env) {
-			continue
+	subs := b.trie.route(m.Topic)
+	if at, ok := fansOut(subs, env); ok {
+		b.queue.push(event{at: now + at, kind: evFanout, env: env, tc: tc, attempt: 1, fan: &fanout{subs: subs}})
+	} else {
+		for _, s := range subs {
+			if !s.accepts(env) {
+				continue
+			}
+			if s.once {
+				b.trie.remove(s) // at most one delivery, even if more publishes race in
+			}
+			b.queue.push(event{at: now + s.app.latency.Load(), kind: evDelivery, env: env, sub: s, tc: tc, attempt: 1})
 		}
-		if s.once {
-			b.trie.remove(s) // at most one delivery, even if more publishes race in
-		}
-		b.queue.push(event{at: now + s.app.latency.Load(), kind: evDelivery, env: env, sub: s, tc: tc, attempt: 1})
 	}
 	b.ring.add(env, now, b.opts.RetainTTL)
 	b.stats.published++
@@ -248,4 +253,21 @@ func newEnvelopeWithPayload(p json.RawMessage) *Envelope {
 		return &e.env
 	}
 	return &Envelope{Payload: append(json.RawMessage(nil), p...)}
+}
+
+// fansOut reports whether a publish reaches every subscription of route at one latency,
+// which it returns, so that its deliveries can wait in the queue as one fan-out entry: two
+// or more subscriptions, none once-only, none filtering the envelope out, all of apps with
+// the same latency.
+func fansOut(route []*Subscription, env *Envelope) (int64, bool) {
+	if len(route) < 2 {
+		return 0, false
+	}
+	latency := route[0].app.latency.Load()
+	for _, s := range route {
+		if s.once || s.app.latency.Load() != latency || !s.accepts(env) {
+			return 0, false
+		}
+	}
+	return latency, true
 }

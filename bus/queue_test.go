@@ -7,7 +7,8 @@ import (
 )
 
 // TestEventQueueTakesEventsInTimeThenScheduleOrder mixes pushes and pops at random times,
-// most in order (the lane) and some before it (the heap), against a sorted reference.
+// most in order (the lane) and some before it (the heap), some of them fan-outs that stand
+// for several deliveries, against a sorted reference of single events.
 func TestEventQueueTakesEventsInTimeThenScheduleOrder(t *testing.T) {
 	for seed := range uint64(50) {
 		rng := rand.New(rand.NewPCG(seed, 1))
@@ -23,14 +24,25 @@ func TestEventQueueTakesEventsInTimeThenScheduleOrder(t *testing.T) {
 				case 1:
 					at += 50 // a fixed latency
 				}
-				q.push(event{at: at})
-				ref = append(ref, event{at: at, seq: q.seq})
-				slices.SortFunc(ref, func(a, b event) int {
-					if a.before(&b) {
-						return -1
+				// a new event has the highest seq yet: it goes after every event due no later
+				insert := func(e event) {
+					i, _ := slices.BinarySearchFunc(ref, e.at, func(x event, at int64) int {
+						if x.at <= at {
+							return -1
+						}
+						return 1
+					})
+					ref = slices.Insert(ref, i, e)
+				}
+				if k := rng.IntN(5); k >= 2 { // one publish to k subscriptions at one latency
+					q.push(event{at: at, kind: evFanout, fan: &fanout{subs: make([]*Subscription, k)}})
+					for i := range k {
+						insert(event{at: at, seq: q.seq - uint64(k-1-i)})
 					}
-					return 1
-				})
+				} else {
+					q.push(event{at: at})
+					insert(event{at: at, seq: q.seq})
+				}
 				continue
 			}
 			var got []event

@@ -45,7 +45,7 @@ func (b *Bus) scheduleRetry(d Delivery, orig *Envelope, tc *topicCounter, re *Re
 	b.emit(TraceEvent{Kind: TraceHandlerFailed, At: now, Env: d.Envelope, App: s.app.name, Topic: d.Topic,
 		SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt, Reason: reason, Err: re.Err})
 	b.mu.Lock()
-	b.queue.push(event{at: b.now + int64(re.After), kind: evDelivery, env: orig, sub: s, tc: tc, attempt: d.Attempt + 1})
+	b.queue.push(event{at: b.now + int64(re.After), kind: evDelivery, env: orig, sub: s, tc: tc, attempt: int32(d.Attempt + 1)})
 	b.mu.Unlock()
 	b.emit(TraceEvent{Kind: TraceRetryScheduled, At: now, Env: d.Envelope, App: s.app.name, Topic: d.Topic,
 		SubscriptionID: s.id, Pattern: s.pattern, Attempt: d.Attempt + 1, Reason: fmt.Sprintf("attempt %d in %v", d.Attempt+1, re.After)})
@@ -68,7 +68,7 @@ func (b *Bus) Redeliver(dl DeadLetter) error {
 	}
 	b.mu.Lock()
 	b.queue.push(event{at: b.now + s.app.latency.Load(), kind: evDelivery, env: env, sub: s,
-		tc: b.topicCounterLocked(env.Topic), attempt: dl.Attempt + 1})
+		tc: b.topicCounterLocked(env.Topic), attempt: int32(dl.Attempt + 1)})
 	b.mu.Unlock()
 	b.stats.retried.Add(1)
 	b.emit(TraceEvent{Kind: TraceRetryScheduled, At: b.Now(), Env: env, App: s.app.name, Topic: env.Topic,

@@ -269,7 +269,7 @@ func (b *Bus) deliver(ev *event) {
 		}
 	}
 	d := Delivery{Envelope: ev.env, Subscriber: s.app.name, SubscriptionID: s.id, Pattern: s.pattern,
-		Attempt: ev.attempt, Replay: ev.replay, sub: s}
+		Attempt: int(ev.attempt), Replay: ev.replay, sub: s}
 	// From here on the delivery is made: it is counted and traced as delivered before
 	// anything can fail it, so every failure follows the delivery it refers to.
 	var contractErr error
@@ -304,7 +304,7 @@ func (b *Bus) skip(ev *event, reason string) {
 	s := ev.sub
 	b.stats.skipped.Add(1)
 	b.emit(TraceEvent{Kind: TraceSkipped, At: b.Now(), Env: ev.env, App: s.app.name, Topic: ev.env.Topic,
-		SubscriptionID: s.id, Pattern: s.pattern, Attempt: ev.attempt, Reason: reason})
+		SubscriptionID: s.id, Pattern: s.pattern, Attempt: int(ev.attempt), Reason: reason})
 }
 
 func invoke(h Handler, ctx context.Context, d Delivery) (err error) {

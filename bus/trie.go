@@ -145,10 +145,10 @@ func (t *trie) route(topic string) []*Subscription {
 	if t.routes == nil {
 		t.routes = make(map[string]route)
 	}
-	// Recompute into the stale route's own buffer: no caller still reads it, since the
-	// slice is only good until the next call. A stale route may pin removed subscriptions
-	// until then; maxRoutes bounds how many.
-	r = route{gen: t.gen, subs: t.match(topic, r.subs[:0])}
+	// Recompute into a new buffer: a route once returned is never changed, so the queue
+	// can hold it for the deliveries of a publish still to be made (see fanout). Routes
+	// are recomputed only after a subscription comes or goes.
+	r = route{gen: t.gen, subs: t.match(topic, make([]*Subscription, 0, len(r.subs)))}
 	t.routes[topic] = r
 	return r.subs
 }
