@@ -184,12 +184,6 @@ func (r *eventRing) push(e event) {
 	r.n++
 }
 
-func (r *eventRing) pop() event {
-	e := *r.first()
-	r.drop()
-	return e
-}
-
 func (r *eventRing) drop() {
 	r.buf[r.head] = event{} // drop references for the GC
 	r.head = (r.head + 1) & (len(r.buf) - 1)
