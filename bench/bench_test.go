@@ -36,6 +36,7 @@ type target struct {
 var targets = []target{
 	{"mfelab", setupMFELab},
 	{"eventbus", setupEventBus},
+	{"nats", setupNATS},
 	{"watermill", setupWatermill},
 	{"chan", setupChan},
 }

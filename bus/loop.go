@@ -163,31 +163,73 @@ func (q *eventQueue) peek() (*event, bool) {
 	return nil, false
 }
 
-// eventRing is a growable circular buffer of events.
+// eventRing is a FIFO of events kept in fixed-size chunks. A deep queue grows a chunk at
+// a time instead of doubling one buffer: nothing already queued is copied again (with the
+// collector's write barriers on every pointer it holds), no large buffer is cleared at
+// once, and the last two drained chunks are kept for the next ones needed, so a queue that
+// fills and empties in turn allocates nothing (and one that drained a burst of millions
+// holds on to 40 KB of it, not all of it).
 type eventRing struct {
-	buf     []event // len is a power of two, or zero
-	head, n int
+	chunks []*eventChunk // chunks[c0] holds the first event, at index head
+	c0     int
+	head   int
+	n      int
+	spare  [2]*eventChunk
 }
 
-func (r *eventRing) first() *event { return &r.buf[r.head] }
-func (r *eventRing) last() *event  { return &r.buf[(r.head+r.n-1)&(len(r.buf)-1)] }
+// ringChunk is how many events a chunk holds: 20 KB, so a burst of millions of
+// deliveries takes one allocation per 256 queue entries, and a small queue holds little.
+const ringChunk = 256
+
+type eventChunk [ringChunk]event
+
+func (r *eventRing) first() *event { return &r.chunks[r.c0][r.head] }
+
+func (r *eventRing) last() *event {
+	end := r.head + r.n - 1
+	return &r.chunks[r.c0+end/ringChunk][end%ringChunk]
+}
 
 func (r *eventRing) push(e event) {
-	if r.n == len(r.buf) {
-		grown := make([]event, max(64, 2*len(r.buf)))
-		for i := range r.n {
-			grown[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+	end := r.head + r.n
+	if r.c0+end/ringChunk == len(r.chunks) {
+		if r.c0 > 0 && r.c0 >= len(r.chunks)/2 {
+			// Half the chunk list is drained chunks' slots: move the live ones down
+			// rather than let the list grow at the back for ever.
+			live := copy(r.chunks, r.chunks[r.c0:])
+			clear(r.chunks[live:])
+			r.chunks, r.c0 = r.chunks[:live], 0
 		}
-		r.buf, r.head = grown, 0
+		c := r.spare[0]
+		if c == nil {
+			c = new(eventChunk)
+		}
+		r.spare[0], r.spare[1] = r.spare[1], nil
+		r.chunks = append(r.chunks, c)
 	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = e
+	end = r.head + r.n
+	r.chunks[r.c0+end/ringChunk][end%ringChunk] = e
 	r.n++
 }
 
 func (r *eventRing) drop() {
-	r.buf[r.head] = event{} // drop references for the GC
-	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.chunks[r.c0][r.head] = event{} // drop references for the GC
+	r.head++
 	r.n--
+	switch {
+	case r.head == ringChunk:
+		// The first chunk is drained: keep it as a spare (drop cleared its slots) and
+		// go on in the next.
+		r.spare[1], r.spare[0] = r.spare[0], r.chunks[r.c0]
+		r.chunks[r.c0] = nil
+		r.c0++
+		r.head = 0
+		if r.c0 == len(r.chunks) {
+			r.chunks, r.c0 = r.chunks[:0], 0
+		}
+	case r.n == 0:
+		r.head = 0
+	}
 }
 
 // claimLoopLocked waits until no other goroutine runs the loop and claims it. Caller holds

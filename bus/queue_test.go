@@ -73,3 +73,61 @@ func TestEventQueueTakesEventsInTimeThenScheduleOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestEventRingKeepsOrderAcrossChunks fills and drains the lane in bursts of every size
+// around the chunk boundary, against a plain slice.
+func TestEventRingKeepsOrderAcrossChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var r eventRing
+	var ref []int64
+	next := int64(0)
+	for round := range 400 {
+		pushes := rng.IntN(3 * ringChunk)
+		if round%50 == 0 {
+			pushes = 5*ringChunk + 1 // a deep burst now and then
+		}
+		for range pushes {
+			r.push(event{at: next})
+			ref = append(ref, next)
+			next++
+		}
+		drops := rng.IntN(len(ref) + 1)
+		for range drops {
+			if got := r.first().at; got != ref[0] {
+				t.Fatalf("round %d: first is %d, want %d", round, got, ref[0])
+			}
+			r.drop()
+			ref = ref[1:]
+		}
+		if r.n != len(ref) {
+			t.Fatalf("round %d: %d events, want %d", round, r.n, len(ref))
+		}
+		if len(ref) > 0 && r.last().at != ref[len(ref)-1] {
+			t.Fatalf("round %d: last is %d, want %d", round, r.last().at, ref[len(ref)-1])
+		}
+		if live := len(r.chunks) - r.c0; live > len(ref)/ringChunk+2 {
+			t.Fatalf("round %d: %d chunks in use for %d events", round, live, len(ref))
+		}
+	}
+}
+
+// A lane that fills and empties in turn reuses its chunk: no allocation once warm.
+func TestEventRingReusesDrainedChunks(t *testing.T) {
+	var r eventRing
+	cycle := func() {
+		for i := range 3 * ringChunk {
+			r.push(event{at: int64(i)})
+			if i%2 == 1 {
+				r.drop()
+			}
+		}
+		for r.n > 0 {
+			r.drop()
+		}
+	}
+	cycle()
+	cycle()
+	if allocs := testing.AllocsPerRun(20, cycle); allocs > 0 {
+		t.Errorf("a fill-and-drain cycle allocates %.1f times once warm, want 0", allocs)
+	}
+}
