@@ -33,11 +33,14 @@ var ErrNoRun = errors.New("no such run")
 
 // RunInfo describes one recorded run. Its messages live in the namespace named by ID.
 type RunInfo struct {
-	ID       string            `json:"id"`
-	Scenario string            `json:"scenario"`
-	Title    string            `json:"title,omitempty"`
-	Knobs    map[string]string `json:"knobs,omitempty"`
-	Seed     uint64            `json:"seed"`
+	ID       string `json:"id"`
+	Scenario string `json:"scenario"`
+	// File is the scenario file the run's scenario was loaded from (an absolute path), ""
+	// for a built-in scenario: time travel loads it again to rerun the run.
+	File  string            `json:"file,omitempty"`
+	Title string            `json:"title,omitempty"`
+	Knobs map[string]string `json:"knobs,omitempty"`
+	Seed  uint64            `json:"seed"`
 	// Apps are the run's apps in the order its diagram draws their lifelines.
 	Apps []string `json:"apps,omitempty"`
 	// Epoch is the bus time the run started at.

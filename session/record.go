@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -24,6 +25,12 @@ func (s *Session) Record(store *history.Store) (history.RunInfo, error) {
 	r := s.run
 	info := history.RunInfo{Scenario: r.Scenario.ID, Title: r.Scenario.Title, Seed: r.Seed, Origin: s.origin,
 		Apps: s.trace.Diagram().Apps(), Epoch: s.trace.Epoch()}
+	if src := r.Scenario.Source; src != "" {
+		if abs, err := filepath.Abs(src); err == nil {
+			src = abs
+		}
+		info.File = src
+	}
 	if len(r.Knobs) > 0 {
 		info.Knobs = map[string]string(r.Knobs)
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -333,7 +334,7 @@ var ErrDiverged = errors.New("the recorded run cannot be retraced")
 // determined by its scenario, knobs and seed, every panel is then exactly as it was just
 // after message k, and stepping or running on delivers as the original did. recorded is
 // the run's messages as stored (one event may publish several, so a few more than k may
-// be out); they must be retraced, ID for ID, or Rewind fails with
+// be out); they must be retraced, ID, topic and payload alike, or Rewind fails with
 // ErrDiverged and the caller can fall back on Replay.
 func Rewind(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, recorded []*bus.Envelope, k int, origin string) (*Session, error) {
 	ses, err := Start(s, seed, knobs)
@@ -345,7 +346,7 @@ func Rewind(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, recorded
 	ses.run.StepToMessage(k)
 	got := ses.trace.Envelopes()
 	for i := range k {
-		if i >= len(got) || got[i].ID != recorded[i].ID {
+		if i >= len(got) || !sameMessage(got[i], recorded[i]) {
 			_ = ses.Close()
 			at := "its end"
 			if i < len(got) {
@@ -356,6 +357,31 @@ func Rewind(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, recorded
 		}
 	}
 	return ses, nil
+}
+
+// sameMessage reports whether a fresh run's message retraces a recorded one: the same ID
+// (the seed's), topic and payload, so a scenario file changed since the recording in what
+// its apps send is noticed even where the messages keep their number and order.
+func sameMessage(fresh, recorded *bus.Envelope) bool {
+	return fresh.ID == recorded.ID && fresh.Topic == recorded.Topic && bytes.Equal(fresh.Payload, recorded.Payload)
+}
+
+// ScenarioOfRun is the scenario a recorded run was a run of, to run it again: the built-in
+// scenario of that id, or the scenario file it was loaded from, read again as it is now.
+// A file that is gone, no longer valid or now holds another scenario is an error that
+// says so; a file changed since in what the run does makes Rewind fail with ErrDiverged.
+func ScenarioOfRun(info history.RunInfo) (*scenarios.Scenario, error) {
+	if info.File == "" {
+		return scenarios.Get(info.Scenario)
+	}
+	s, err := scenarios.LoadFile(info.File)
+	if err != nil {
+		return nil, err
+	}
+	if s.ID != info.Scenario {
+		return nil, fmt.Errorf("%s now holds scenario %q, not %q, which the run was a run of", info.File, s.ID, info.Scenario)
+	}
+	return s, nil
 }
 
 // Intervene notes that the user changed the run by hand (took an app down, forced a

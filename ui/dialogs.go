@@ -56,6 +56,7 @@ func (l *lab) dialogKey(ev *fyne.KeyEvent) bool {
 
 // info shows a message with a Close button.
 func (l *lab) info(title, message string) {
+	l.lastInfo = title + ": " + message
 	l.show(dialog.NewInformation(title, message, l.win), nil)
 }
 

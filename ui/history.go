@@ -286,14 +286,23 @@ func (h *historyView) travel() {
 		if info.ID != h.ns {
 			continue
 		}
-		s, err := scenarios.Get(info.Scenario)
+		s, err := session.ScenarioOfRun(info)
 		if err != nil {
+			if info.File != "" {
+				h.l.info("Time travel replays the log", fmt.Sprintf("The run's scenario file cannot be run again: %v.\n\nThe recorded messages are replayed instead: the panels are rebuilt from them, and running on publishes the rest of the log again.", err))
+			}
 			break
 		}
 		ses, err := session.Rewind(s, info.Seed, scenarios.Values(info.Knobs), all, k, origin)
 		if err != nil {
 			h.l.info("Time travel replays the log", fmt.Sprintf("%v.\n\nThe recorded messages are replayed instead: the panels are rebuilt from them, and running on publishes the rest of the log again.", err))
 			break
+		}
+		if s.Source != "" {
+			// in the picker with the other files, and reloaded when it changes
+			if f, err := loadScenarioFile(s.Source); err == nil {
+				h.l.addFile(f)
+			}
 		}
 		h.l.adoptRun(ses, s, scenarios.Values(info.Knobs), info.Seed)
 		return

@@ -49,6 +49,8 @@ type lab struct {
 	hist  *historyView
 	// lastError is the text of the latest error dialog, for tests and the status line.
 	lastError string
+	// lastInfo is the title and text of the latest message dialog, for tests.
+	lastInfo string
 	// dialogs are the dialogs open now, newest last: Esc and Enter answer the newest.
 	dialogs []*shownDialog
 
