@@ -476,6 +476,7 @@ func (c *compiler) compileReaction(rc fileReaction) {
 			c.errAt(f.Pos, "%s: a fail: says why with message:", what)
 		}
 	}
+	roots = c.checkLet(rc, roots)
 	c.checkActions(rc.Do, roots)
 	c.checkPayload(rc.Reply, roots)
 	if len(rc.Do) == 0 && rc.Reply == nil && len(rc.Fail) == 0 {

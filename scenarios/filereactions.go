@@ -96,6 +96,7 @@ func (fr *fileRun) setupReactions() error {
 				if !ok {
 					return
 				}
+				sc = fr.withLet(rc, sc)
 				answer := func() {
 					fr.do(sc, rc.Do)
 					if !fr.mayPublish(rc.Pos, "the reply to "+rc.On) {
@@ -160,7 +161,7 @@ func (fr *fileRun) setupReactions() error {
 				return ferr
 			}
 			if ok {
-				fr.do(sc, rc.Do)
+				fr.do(fr.withLet(rc, sc), rc.Do)
 			}
 			return nil
 		}, opts...)

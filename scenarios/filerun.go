@@ -460,7 +460,13 @@ func (fr *fileRun) applyFault(a *App, f *fileFault, sc scope, setupOnly bool) er
 		if err != nil {
 			return err
 		}
-		a.Faults.FailNext(f.Op, int(n))
+		op := ""
+		if f.Op.set {
+			if op, err = fr.text(f.Op, sc, setupOnly); err != nil {
+				return err
+			}
+		}
+		a.Faults.FailNext(op, int(n))
 	}
 	if f.FailProbability.set {
 		p, err := fr.number(f.FailProbability, sc, setupOnly)
