@@ -39,6 +39,7 @@ func TestScenarioFilesRunLikeTheGoScenariosTheyRewrite(t *testing.T) {
 	for _, tc := range []struct{ file, id string }{
 		{"circuit-breaker.yaml", "circuit-breaker"},
 		{"dashboard-aggregator.yaml", "dashboard-aggregator"},
+		{"checkout-orchestrated.yaml", "checkout-orchestrated"},
 	} {
 		builtin, err := Get(tc.id)
 		if err != nil {
