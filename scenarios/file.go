@@ -69,6 +69,7 @@ type compiler struct {
 	root *ynode
 
 	apps, breakers, calls, aggs, sagas map[string]bool
+	choreos                            map[string]bool
 	knobs                              map[string]bool
 	vars                               []string
 	varNodes                           []*ynode
@@ -187,6 +188,7 @@ func (c *compiler) compile() *Scenario {
 		}
 		c.checkActions(sg.OnDone, rootsWith(rootsRun, "saga", "state", "app"))
 	}
+	c.compileChoreographies()
 	if len(d.Timeline) > maxTimeline {
 		c.errAt(c.keyPos("timeline"), "%d timeline entries; at most %d are allowed", len(d.Timeline), maxTimeline)
 	}

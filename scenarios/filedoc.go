@@ -19,6 +19,9 @@ type fileDoc struct {
 	Sagas       []fileSaga       `yaml:"sagas"`
 	Timeline    []fileEntry      `yaml:"timeline"`
 	Checks      []fileCheck      `yaml:"checks"`
+
+	// Choreographies are sagas with no conductor (filesagachoreo.go).
+	Choreographies []fileChoreography `yaml:"choreographies"`
 }
 
 type fileKnob struct {
