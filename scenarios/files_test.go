@@ -40,6 +40,7 @@ func TestScenarioFilesRunLikeTheGoScenariosTheyRewrite(t *testing.T) {
 		{"circuit-breaker.yaml", "circuit-breaker"},
 		{"dashboard-aggregator.yaml", "dashboard-aggregator"},
 		{"checkout-orchestrated.yaml", "checkout-orchestrated"},
+		{"checkout-choreographed.yaml", "checkout-choreographed"},
 	} {
 		builtin, err := Get(tc.id)
 		if err != nil {
