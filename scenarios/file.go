@@ -93,6 +93,8 @@ func (c *compiler) compile() *Scenario {
 		c.errAt(c.root.pos, "the scenario has no id; give it one, such as id: search-suggestions")
 	} else if bus.ValidateTopic(d.ID) != nil || strings.Contains(d.ID, ".") {
 		c.errAt(c.keyPos("id"), "id %q: use letters, digits, - and _ only", d.ID)
+	} else {
+		c.checkOwnID(d.ID)
 	}
 	if d.Title == "" {
 		c.errAt(c.root.pos, "the scenario has no title")
