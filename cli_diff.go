@@ -81,6 +81,8 @@ func cmdDiff(args []string, stdout, stderr io.Writer) int {
 const diffUsage = `usage: mfelab diff <run> <run> [-seed N] [-set knob=value ...] [-history file] [-context N] [-all]
 a run is one of:
   scenario:NAME[,knob=value...][@seed]   a fresh run of a scenario (see mfelab list)
+                                         or of a scenario file (scenario:FILE.yaml,...)
+  FILE.yaml, FILE.yml                    a fresh run of a scenario file
   latest, run-000003                     a run recorded in the history file (see mfelab runs)
   FILE                                   an exported NDJSON or CloudEvents log
 `
@@ -118,6 +120,8 @@ func diffSide(spec string, seed uint64, set scenarios.Values, store *history.Sto
 		return scenarioSide(strings.TrimPrefix(spec, scenarioPrefix), seed, set)
 	case recordedRun.MatchString(spec):
 		return session.LoadSide(store, spec)
+	case isYAMLFile(spec): // a scenario file, not a log: run it fresh
+		return scenarioSide(spec, seed, set)
 	}
 	res, err := history.ReadFile(spec)
 	if err != nil {
@@ -145,7 +149,7 @@ func scenarioSide(spec string, seed uint64, set scenarios.Values) (session.Side,
 		seed, spec = n, spec[:at]
 	}
 	parts := strings.Split(spec, ",")
-	s, err := scenarios.Get(parts[0])
+	s, err := resolveScenario(parts[0])
 	if err != nil {
 		return session.Side{}, err
 	}

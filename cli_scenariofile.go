@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"mfelab/scenarios"
 )
@@ -15,6 +17,13 @@ func resolveScenario(arg string) (*scenarios.Scenario, error) {
 		return scenarios.LoadFile(arg)
 	}
 	return scenarios.Get(arg)
+}
+
+// isYAMLFile reports whether a run's name is a scenario file by its extension, which
+// sets it apart from a log wherever a log may be named too.
+func isYAMLFile(arg string) bool {
+	ext := strings.ToLower(filepath.Ext(arg))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // printLoadError writes a scenario file's mistakes one per line, file:line:col first.

@@ -69,6 +69,7 @@ type compiler struct {
 	root *ynode
 
 	apps, breakers, calls, aggs, sagas map[string]bool
+	choreos                            map[string]bool
 	knobs                              map[string]bool
 	vars                               []string
 	varNodes                           []*ynode
@@ -92,6 +93,8 @@ func (c *compiler) compile() *Scenario {
 		c.errAt(c.root.pos, "the scenario has no id; give it one, such as id: search-suggestions")
 	} else if bus.ValidateTopic(d.ID) != nil || strings.Contains(d.ID, ".") {
 		c.errAt(c.keyPos("id"), "id %q: use letters, digits, - and _ only", d.ID)
+	} else {
+		c.checkOwnID(d.ID)
 	}
 	if d.Title == "" {
 		c.errAt(c.root.pos, "the scenario has no title")
@@ -187,6 +190,7 @@ func (c *compiler) compile() *Scenario {
 		}
 		c.checkActions(sg.OnDone, rootsWith(rootsRun, "saga", "state", "app"))
 	}
+	c.compileChoreographies()
 	if len(d.Timeline) > maxTimeline {
 		c.errAt(c.keyPos("timeline"), "%d timeline entries; at most %d are allowed", len(d.Timeline), maxTimeline)
 	}
@@ -476,6 +480,7 @@ func (c *compiler) compileReaction(rc fileReaction) {
 			c.errAt(f.Pos, "%s: a fail: says why with message:", what)
 		}
 	}
+	roots = c.checkLet(rc, roots)
 	c.checkActions(rc.Do, roots)
 	c.checkPayload(rc.Reply, roots)
 	if len(rc.Do) == 0 && rc.Reply == nil && len(rc.Fail) == 0 {

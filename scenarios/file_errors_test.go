@@ -76,6 +76,20 @@ func TestMistakesInAScenarioFileAreReportedWhereTheyAre(t *testing.T) {
 		{"a second YAML document", minimal + "---\nid: other\n", "one YAML document"},
 		{"an empty file", "", "the file is empty"},
 		{"a file past the size limit", minimal + "# " + strings.Repeat("x", MaxFileSize), "a scenario file may have at most"},
+		{"the id of a built-in scenario", strings.Replace(minimal, "id: tiny", "id: circuit-breaker", 1),
+			`x.yaml:1:1: id "circuit-breaker" is the built-in scenario "Circuit breaker with cached fallback"; give the file an id of its own`},
+		{"the id of replayed logs", strings.Replace(minimal, "id: tiny", "id: replay", 1), `x.yaml:1:1: id "replay" is what replayed logs are called`},
+		{"a let that is not name: value lines", strings.Replace(minimal, "    on: ping\n", "    on: ping\n    let: [1]\n", 1),
+			"x.yaml:11:10: reaction on ping: let: want name: value lines, got a list"},
+		{"let read where it is not computed", strings.Replace(minimal, "    on: ping\n", "    on: ping\n    when: ${let.x}\n", 1),
+			"let is not known here"},
+		{"a choreography participant that hears what it announces", minimal + choreo("success: ok", "success: go"),
+			"choreography c step s: it would react to what it announces itself"},
+		{"an undo with no event to call for it", minimal + choreo("undo: [{note: x}]", ""),
+			"undo:, undo-op: and compensated: need compensate-on:"},
+		{"done read outside an undo", minimal + choreo(`do: [{note: "${done}"}]`, ""), "done is not known here"},
+		{"a choreography named like a saga", strings.Replace(minimal+choreo("", ""), "checks:",
+			"sagas:\n  - name: c\n    app: a\n    steps: [{name: s, publish: {topic: ping}}]\nchecks:", 1), "saga c is declared twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,6 +105,18 @@ func TestMistakesInAScenarioFileAreReportedWhereTheyAre(t *testing.T) {
 			}
 		})
 	}
+}
+
+// choreo is a choreographies: block of one participant of app a, with one more line.
+func choreo(line, replace string) string {
+	block := "choreographies:\n  - name: c\n    participants:\n      - app: a\n        step: s\n        on: go\n" +
+		"        success: ok\n        failure: ko\n"
+	if replace != "" {
+		block = strings.Replace(block, line, replace, 1)
+	} else if line != "" {
+		block += "        " + line + "\n"
+	}
+	return block
 }
 
 // A reaction that publishes what it reacts to would never end: the run stops at the
@@ -126,5 +152,36 @@ func TestAReactionLoopStopsAtThePublishLimitAndFailsACheck(t *testing.T) {
 				t.Fatalf("checks:\n%s", FormatChecks(checks))
 			}
 		})
+	}
+}
+
+// Two participants that set each other off would never end either: the publish limit
+// stops the choreography, and the built-in check says where.
+func TestAChoreographyLoopStopsAtThePublishLimitAndFailsACheck(t *testing.T) {
+	file := strings.Replace(minimal, "[ping]", "[ping, x, y, f]", 2) + `choreographies:
+  - name: loop
+    participants:
+      - {app: a, step: one, on: x, success: y, failure: f}
+      - {app: a, step: two, on: y, success: x, failure: f}
+`
+	file = strings.Replace(file, "do: [{app: a, publish: {topic: ping}}]", "do: [{app: a, publish: {topic: x}}]", 1)
+	file = strings.Replace(file, "equals: 1", "equals: 0", 1)
+	file = strings.Replace(file, "horizon: 1s", "horizon: 1s\nlimits: {publishes-per-run: 500, publishes-per-instant: 50}", 1)
+	s, err := Parse("loop.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses, err := session.Start(s, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses.RunToEnd()
+	checks := ses.Checks()
+	last := checks[len(checks)-1]
+	if last.Pass || !strings.Contains(last.Detail, "publishes-per-instant") || !strings.Contains(last.Detail, "loop.yaml:") {
+		t.Fatalf("checks:\n%s", FormatChecks(checks))
+	}
+	if n := ses.Trace().Messages(); n > 60 {
+		t.Fatalf("%d messages; the limit is 50 at one instant", n)
 	}
 }

@@ -76,6 +76,7 @@ func TestTheSchemaAgreesWithTheLoaderOnEveryKey(t *testing.T) {
 		"action": reflect.TypeFor[fileAction](), "fallback": reflect.TypeFor[fileFallback](), "call": reflect.TypeFor[fileCall](),
 		"aggregator": reflect.TypeFor[fileAggregator](), "step": reflect.TypeFor[fileSagaStep](), "saga": reflect.TypeFor[fileSaga](),
 		"entry": reflect.TypeFor[fileEntry](), "check": reflect.TypeFor[fileCheck](),
+		"choreography": reflect.TypeFor[fileChoreography](), "participant": reflect.TypeFor[fileParticipant](),
 	} {
 		def, ok := s.Defs[name]
 		if !ok {

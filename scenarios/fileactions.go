@@ -90,6 +90,14 @@ func (fr *fileRun) act(sc scope, a *fileAction) error {
 				fr.records.set(key, append(l, v))
 			}
 		}
+	case len(a.Unset) > 0:
+		for _, k := range a.Unset {
+			key, err := fr.text(k, sc, false)
+			if err != nil {
+				return err
+			}
+			app.Delete(key)
+		}
 	case a.Note.set:
 		s, err := fr.text(a.Note, sc, false)
 		if err != nil {

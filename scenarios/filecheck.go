@@ -17,7 +17,7 @@ func (c *compiler) checkRetry(r *fileRetry) {
 }
 
 func (c *compiler) checkFault(f *fileFault, roots rootSet) {
-	for _, t := range []tmpl{f.Down, f.FailNext, f.FailProbability, f.Latency} {
+	for _, t := range []tmpl{f.Down, f.FailNext, f.Op, f.FailProbability, f.Latency} {
 		c.checkTmpl(t, roots)
 	}
 	if !f.Down.set && !f.FailNext.set && !f.FailProbability.set && !f.Latency.set {
@@ -52,21 +52,21 @@ func (c *compiler) checkAction(a fileAction, roots rootSet, depth int) {
 		return
 	}
 	verbs := 0
-	for _, on := range []bool{a.Set != nil, a.Add != nil, a.Note.set, a.Record != nil, a.Publish != nil, a.Call != "", a.Gather != "",
+	for _, on := range []bool{a.Set != nil, len(a.Unset) > 0, a.Add != nil, a.Note.set, a.Record != nil, a.Publish != nil, a.Call != "", a.Gather != "",
 		a.Saga != nil, a.Fault != nil, a.Each.set, a.After.set, a.Retry, a.Force != nil} {
 		if on {
 			verbs++
 		}
 	}
 	if verbs != 1 {
-		c.errAt(a.Pos, "an action does one thing: set, add, note, record, publish, call, gather, saga, fault, each, after, retry-dead-letters or breaker (it has %d)", verbs)
+		c.errAt(a.Pos, "an action does one thing: set, unset, add, note, record, publish, call, gather, saga, fault, each, after, retry-dead-letters or breaker (it has %d)", verbs)
 		return
 	}
 	c.checkTmpl(a.When, roots)
 	if a.App != "" && !c.apps[a.App] {
 		c.errAt(a.Pos, "no app %q is declared under apps:", a.App)
 	}
-	if a.App == "" && (a.Set != nil || a.Add != nil || a.Note.set || a.Publish != nil) && !roots["state"] {
+	if a.App == "" && (a.Set != nil || len(a.Unset) > 0 || a.Add != nil || a.Note.set || a.Publish != nil) && !roots["state"] {
 		c.errAt(a.Pos, "say which app's with app: (only a reaction has an app of its own)")
 	}
 	for _, m := range []*ynode{a.Set, a.Add, a.Record} {
@@ -78,6 +78,9 @@ func (c *compiler) checkAction(a fileAction, roots rootSet, depth int) {
 			}
 			c.checkPayload(m, roots)
 		}
+	}
+	for _, k := range a.Unset {
+		c.checkTmpl(k, roots)
 	}
 	c.checkTmpl(a.Note, roots)
 	c.checkPublish(a.Publish, roots)

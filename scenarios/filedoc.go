@@ -19,6 +19,9 @@ type fileDoc struct {
 	Sagas       []fileSaga       `yaml:"sagas"`
 	Timeline    []fileEntry      `yaml:"timeline"`
 	Checks      []fileCheck      `yaml:"checks"`
+
+	// Choreographies are sagas with no conductor (filesagachoreo.go).
+	Choreographies []fileChoreography `yaml:"choreographies"`
 }
 
 type fileKnob struct {
@@ -58,7 +61,7 @@ type fileFault struct {
 	App             string `yaml:"app"`
 	Down            tmpl   `yaml:"down"`
 	FailNext        tmpl   `yaml:"fail-next"`
-	Op              string `yaml:"op"`
+	Op              tmpl   `yaml:"op"`
 	FailProbability tmpl   `yaml:"fail-probability"`
 	Latency         tmpl   `yaml:"latency"`
 }
@@ -113,6 +116,9 @@ type fileReaction struct {
 	Do         []fileAction `yaml:"do"`
 	Delay      tmpl         `yaml:"delay"`
 	Reply      *ynode       `yaml:"reply"`
+	// Let holds values computed once per message, before the actions change the state
+	// they may read: a reply can say what was so when the request arrived.
+	Let *ynode `yaml:"let"`
 }
 
 type filePublish struct {
@@ -136,6 +142,7 @@ type fileAction struct {
 	When    tmpl           `yaml:"when"`
 	App     string         `yaml:"app"`
 	Set     *ynode         `yaml:"set"`
+	Unset   []tmpl         `yaml:"unset"`
 	Add     *ynode         `yaml:"add"`
 	Note    tmpl           `yaml:"note"`
 	Record  *ynode         `yaml:"record"`

@@ -32,6 +32,43 @@ func msgValue(d bus.Delivery) *object {
 	return o
 }
 
+// refuse is the failure, if any, of an app about to do op: its fault switches (when
+// checkFaults), then the first of fails whose when holds.
+func (fr *fileRun) refuse(a *App, op string, checkFaults bool, fails []fileFail, sc scope) error {
+	if checkFaults {
+		if err := a.Faults.Check(op); err != nil {
+			a.Note("failed " + op)
+			return err
+		}
+	}
+	for _, f := range fails {
+		if f.When.set {
+			v, err := fr.eval(f.When, sc, false)
+			if err != nil {
+				fr.errRun(f.When.pos, "%v", err)
+				continue
+			}
+			if !truthy(v) {
+				continue
+			}
+		}
+		msg, err := fr.text(f.Message, sc, false)
+		if err != nil {
+			fr.errRun(f.Message.pos, "%v", err)
+		}
+		var out error = errors.New(msg)
+		if f.Code.set {
+			code, _ := fr.text(f.Code, sc, false)
+			out = rpc.NewError(code, "%s", msg)
+		}
+		if f.Permanent {
+			out = resilience.Permanent(out)
+		}
+		return out
+	}
+	return nil
+}
+
 func (fr *fileRun) setupReactions() error {
 	for i := range fr.doc.Reactions {
 		rc := &fr.doc.Reactions[i]
@@ -51,36 +88,8 @@ func (fr *fileRun) setupReactions() error {
 					return false, nil
 				}
 			}
-			if checkFaults {
-				if err := a.Faults.Check(op); err != nil {
-					a.Note("failed " + op)
-					return false, err
-				}
-			}
-			for _, f := range rc.Fail {
-				if f.When.set {
-					v, err := fr.eval(f.When, sc, false)
-					if err != nil {
-						fr.errRun(f.When.pos, "%v", err)
-						continue
-					}
-					if !truthy(v) {
-						continue
-					}
-				}
-				msg, err := fr.text(f.Message, sc, false)
-				if err != nil {
-					fr.errRun(f.Message.pos, "%v", err)
-				}
-				var out error = errors.New(msg)
-				if f.Code.set {
-					code, _ := fr.text(f.Code, sc, false)
-					out = rpc.NewError(code, "%s", msg)
-				}
-				if f.Permanent {
-					out = resilience.Permanent(out)
-				}
-				return false, out
+			if err := fr.refuse(a, op, checkFaults, rc.Fail, sc); err != nil {
+				return false, err
 			}
 			return true, nil
 		}
@@ -96,6 +105,7 @@ func (fr *fileRun) setupReactions() error {
 				if !ok {
 					return
 				}
+				sc = fr.withLet(rc, sc)
 				answer := func() {
 					fr.do(sc, rc.Do)
 					if !fr.mayPublish(rc.Pos, "the reply to "+rc.On) {
@@ -160,7 +170,7 @@ func (fr *fileRun) setupReactions() error {
 				return ferr
 			}
 			if ok {
-				fr.do(sc, rc.Do)
+				fr.do(fr.withLet(rc, sc), rc.Do)
 			}
 			return nil
 		}, opts...)

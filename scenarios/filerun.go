@@ -42,6 +42,7 @@ type fileRun struct {
 	aggs        map[string]*aggBlock
 	sagas       map[string]*saga.Orchestrator
 	sagaDefs    map[string]*fileSaga
+	choreos     map[string]*choreoBlock
 	records     *object
 	cache       map[*ynode]*template
 
@@ -84,7 +85,7 @@ func startFile(r *Run, doc *fileDoc, varNames []string, varNodes []*ynode) error
 	fr := &fileRun{r: r, doc: doc, name: r.Scenario.Source, knobs: newObject(), vars: newObject(), clients: map[string]*rpc.Client{},
 		servers: map[string]*rpc.Server{}, breakers: map[string]*breaker.Breaker{}, transitions: map[string][]any{},
 		calls: map[string]*callBlock{}, aggs: map[string]*aggBlock{}, sagas: map[string]*saga.Orchestrator{},
-		sagaDefs: map[string]*fileSaga{}, records: newObject(), cache: map[*ynode]*template{},
+		sagaDefs: map[string]*fileSaga{}, choreos: map[string]*choreoBlock{}, records: newObject(), cache: map[*ynode]*template{},
 		perRun: DefaultPublishesPerRun, perInstant: DefaultPublishesPerInstant}
 	if doc.Limits.PerRun > 0 {
 		fr.perRun = doc.Limits.PerRun
@@ -110,7 +111,7 @@ func startFile(r *Run, doc *fileDoc, varNames []string, varNodes []*ynode) error
 		}
 		r.LastUntil(d)
 	}
-	steps := []func() error{fr.setupApps, fr.setupBreakers, fr.setupReactions, fr.setupAggregators, fr.setupSagas, fr.setupCalls,
+	steps := []func() error{fr.setupApps, fr.setupBreakers, fr.setupChoreographies, fr.setupReactions, fr.setupAggregators, fr.setupSagas, fr.setupCalls,
 		fr.setupTimeline, fr.setupChecks}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -214,6 +215,7 @@ func (fr *fileRun) env(sc scope, setupOnly bool) *evalEnv {
 				}
 				o.set(name, insts)
 			}
+			fr.choreographyValues(o)
 			return o, nil
 		}
 		if sc.app != nil {
@@ -460,7 +462,13 @@ func (fr *fileRun) applyFault(a *App, f *fileFault, sc scope, setupOnly bool) er
 		if err != nil {
 			return err
 		}
-		a.Faults.FailNext(f.Op, int(n))
+		op := ""
+		if f.Op.set {
+			if op, err = fr.text(f.Op, sc, setupOnly); err != nil {
+				return err
+			}
+		}
+		a.Faults.FailNext(op, int(n))
 	}
 	if f.FailProbability.set {
 		p, err := fr.number(f.FailProbability, sc, setupOnly)

@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,13 +24,26 @@ func loadExample(t *testing.T, name string) *Scenario {
 // runLog runs s to the end and returns its NDJSON log and its trace lines.
 func runLog(t *testing.T, s *Scenario, seed uint64, knobs Values) (string, []string, []Check) {
 	t.Helper()
+	log, lines, checks, _ := runPanels(t, s, seed, knobs)
+	return log, lines, checks
+}
+
+// runPanels is runLog that also returns each app's state lines at the end, by app. (Not
+// its activity notes: a file's reactions note every injected failure, which some Go
+// scenarios do not.)
+func runPanels(t *testing.T, s *Scenario, seed uint64, knobs Values) (string, []string, []Check, map[string]string) {
+	t.Helper()
 	ses, err := session.Start(s, seed, knobs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ses.RunToEnd()
 	log, lines := string(ndjson(t, ses)), ses.Trace().Lines()
-	return log, lines, ses.Checks()
+	panels := map[string]string{}
+	for _, snap := range ses.Run().World.Snapshots() {
+		panels[snap.Name] = fmt.Sprint(snap.Fields)
+	}
+	return log, lines, ses.Checks(), panels
 }
 
 // A built-in scenario rewritten as a file runs the same: for every knob combination the
@@ -39,20 +53,29 @@ func TestScenarioFilesRunLikeTheGoScenariosTheyRewrite(t *testing.T) {
 	for _, tc := range []struct{ file, id string }{
 		{"circuit-breaker.yaml", "circuit-breaker"},
 		{"dashboard-aggregator.yaml", "dashboard-aggregator"},
+		{"checkout-orchestrated.yaml", "checkout-orchestrated"},
+		{"checkout-choreographed.yaml", "checkout-choreographed"},
 	} {
-		goS, err := Get(tc.id)
+		builtin, err := Get(tc.id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fileS := loadExample(t, tc.file)
+		if fileS.ID == builtin.ID {
+			t.Fatalf("%s has the id of the built-in scenario it rewrites", tc.file)
+		}
+		// A run's message IDs are salted with its scenario's id, so the Go scenario runs
+		// under the file's id: the logs then differ only if the runs do.
+		goS := *builtin
+		goS.ID = fileS.ID
 		combos := goS.Combinations()
 		if got, want := len(fileS.Combinations()), len(combos); got != want {
 			t.Fatalf("%s: the file declares %d knob combinations, the Go scenario %d", tc.file, got, want)
 		}
 		for _, knobs := range combos {
 			t.Run(tc.id+"/"+strings.ReplaceAll(knobs.String(), " ", ","), func(t *testing.T) {
-				wantLog, wantLines, _ := runLog(t, goS, testSeed, knobs)
-				gotLog, gotLines, checks := runLog(t, fileS, testSeed, knobs)
+				wantLog, wantLines, _, wantPanels := runPanels(t, &goS, testSeed, knobs)
+				gotLog, gotLines, checks, gotPanels := runPanels(t, fileS, testSeed, knobs)
 				if gotLog != wantLog {
 					gl, wl := strings.Split(gotLog, "\n"), strings.Split(wantLog, "\n")
 					for i := range min(len(gl), len(wl)) {
@@ -69,6 +92,12 @@ func TestScenarioFilesRunLikeTheGoScenariosTheyRewrite(t *testing.T) {
 						}
 					}
 					t.Fatalf("the trace differs in length: %d lines, want %d", len(gotLines), len(wantLines))
+				}
+				// the file's world may leave out apps the scenario does not use
+				for app, got := range gotPanels {
+					if want := wantPanels[app]; got != want {
+						t.Fatalf("%s's state ends differently:\n file %s\n Go   %s", app, got, want)
+					}
 				}
 				if !Passed(checks) {
 					t.Fatalf("the file's checks:\n%s", FormatChecks(checks))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -88,4 +89,49 @@ func setFlags(v Values) string {
 		parts = append(parts, "-set "+kv)
 	}
 	return strings.Join(parts, " ")
+}
+
+// Every example scenario file, too, meets its checks anywhere in its knobs' declared
+// ranges and with any seed, and two runs with the same seed and knobs give the same log,
+// byte for byte.
+func TestEveryScenarioFilePassesAnywhereInItsKnobRangesAndRepeatsItself(t *testing.T) {
+	runs := 20 // per file; more with MFELAB_PROPERTY_RUNS=N
+	if n, err := strconv.Atoi(os.Getenv("MFELAB_PROPERTY_RUNS")); err == nil && n > 0 {
+		runs = n
+	} else if testing.Short() {
+		runs = 4
+	}
+	seed := uint64(20261124)
+	if n, err := strconv.ParseUint(os.Getenv("MFELAB_PROPERTY_SEED"), 10, 64); err == nil {
+		seed = n
+	}
+	rng := rand.New(rand.NewPCG(seed, 2))
+	paths, err := filepath.Glob(filepath.Join("files", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no example files: %v", err)
+	}
+	for _, path := range paths {
+		s, err := LoadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range runs {
+			knobs := Values{}
+			for _, k := range s.Knobs {
+				knobs[k.Name] = randomValue(t, k, rng)
+			}
+			seed := rng.Uint64()
+			name := fmt.Sprintf("%s/%d seed=%d %s", filepath.Base(path), i, seed, strings.ReplaceAll(knobs.String(), " ", ","))
+			t.Run(name, func(t *testing.T) {
+				first, _, checks := runLog(t, s, seed, knobs)
+				if !Passed(checks) {
+					t.Fatalf("mfelab run %s -seed %d %s\n%s", path, seed, setFlags(knobs), FormatChecks(checks))
+				}
+				again, _, _ := runLog(t, s, seed, knobs)
+				if again != first {
+					t.Fatalf("mfelab run %s -seed %d %s gave two logs: %d and %d bytes", path, seed, setFlags(knobs), len(first), len(again))
+				}
+			})
+		}
+	}
 }
