@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -27,6 +28,7 @@ type Schema struct {
 	maxLen     *int
 	pattern    *regexp.Regexp
 	items      *Schema
+	source     []byte
 }
 
 var schemaTypes = []string{"object", "array", "string", "number", "integer", "boolean", "null"}
@@ -37,8 +39,17 @@ func CompileSchema(doc []byte) (*Schema, error) {
 	if err := json.Unmarshal(doc, &raw); err != nil {
 		return nil, fmt.Errorf("schema is not JSON: %w", err)
 	}
-	return compileSchema(raw, "")
+	s, err := compileSchema(raw, "")
+	if err != nil {
+		return nil, err
+	}
+	s.source = bytes.Clone(doc)
+	return s, nil
 }
+
+// Source is the schema document as it was compiled. The caller may keep and change the
+// copy it gets.
+func (s *Schema) Source() []byte { return bytes.Clone(s.source) }
 
 func compileSchema(raw any, path string) (*Schema, error) {
 	m, ok := raw.(map[string]any)
