@@ -262,10 +262,13 @@ func collectProblems(e *jsonschema.ValidationError, root any, out *[]problem) {
 		add("items %d and %d are equal; uniqueItems forbids duplicates", k.Duplicates[0], k.Duplicates[1])
 	case *kind.Contains:
 		add("no item matches contains")
+		return // the causes are each item's failure to match, which is allowed
 	case *kind.MinContains:
 		add("%d items match contains, fewer than minContains %d", len(k.Got), k.Want)
+		return
 	case *kind.MaxContains:
 		add("%d items match contains, more than maxContains %d", len(k.Got), k.Want)
+		return
 	case *kind.DependentRequired:
 		add("property %q requires %s", k.Prop, quotedList(k.Missing))
 	case *kind.Dependency:
@@ -414,4 +417,3 @@ func compactJSON(v any) string {
 	}
 	return string(b)
 }
-
