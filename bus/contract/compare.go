@@ -341,10 +341,11 @@ func (c *comparer) compareVia(oNode, nNode any, path string, depth int, oVia, nV
 		c.add(path, ChangeUnanalysed, true, "nested too deep to compare; treated as breaking")
 		return
 	}
+	before := len(oVia) + len(nVia)
 	o, oVia, oTrue := c.old.effective(oNode, oVia)
 	n, nVia, nTrue := c.next.effective(nNode, nVia)
-	key := [2]string{strings.Join(oVia, " "), strings.Join(nVia, " ")}
-	if len(oVia)+len(nVia) > 0 {
+	if len(oVia)+len(nVia) > before { // this node followed a reference
+		key := [2]string{strings.Join(oVia, " "), strings.Join(nVia, " ")}
 		if slices.Contains(c.stack, key) {
 			return // the same pair is already being compared further up: a recursive schema
 		}
@@ -586,6 +587,12 @@ func (c *comparer) compareUnanalysed(o, n map[string]any, path string) {
 func (d *doc) canon(v any, via []string) any {
 	switch x := v.(type) {
 	case map[string]any:
+		if ref, ok := x["$ref"].(string); ok && (d.legacy || onlyAnnotations(x, "$ref")) {
+			// a reference alone reads as what it refers to
+			if target, ok := d.resolve(ref); ok && !slices.Contains(via, ref) && len(via) <= 32 {
+				return d.canon(target, append(slices.Clone(via), ref))
+			}
+		}
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			switch {
