@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
 	"slices"
 	"strconv"
@@ -153,21 +152,6 @@ func (s *Schema) validateValue(v any) (out []string) {
 		return []string{"/: " + err.Error()}
 	}
 	return problems(verr, v)
-}
-
-// decodeJSON reads exactly one JSON value, numbers as json.Number so that integers beyond
-// 2^53 and decimal fractions are judged as written.
-func decodeJSON(doc []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("more than one value (at byte %d)", dec.InputOffset())
-	}
-	return v, nil
 }
 
 // problem is one failed assertion at one place in the instance.
