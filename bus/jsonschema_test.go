@@ -199,3 +199,28 @@ func FuzzSchemaValidateAnyDraft(f *testing.F) {
 		}
 	})
 }
+
+// A compiled schema is shared by every publisher of its version, from any goroutine.
+func TestSchemaValidatesConcurrently(t *testing.T) {
+	s, err := CompileSchema([]byte(`{"$defs":{"n":{"type":"integer","minimum":1}},"type":"object",
+		"properties":{"qty":{"$ref":"#/$defs/n"},"at":{"format":"date-time"},"tags":{"uniqueItems":true}},
+		"unevaluatedProperties":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []string)
+	for i := range 8 {
+		go func() {
+			var last []string
+			for range 50 {
+				last = s.Validate([]byte(`{"qty":0,"at":"now","tags":[1,1],"x":` + string(rune('0'+i)) + `}`))
+			}
+			done <- last
+		}()
+	}
+	for range 8 {
+		if got := <-done; len(got) != 4 {
+			t.Errorf("problems %q, want 4", got)
+		}
+	}
+}
