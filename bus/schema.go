@@ -1,287 +1,364 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
-	"regexp"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
-// Schema is a compiled JSON Schema of the subset the bus supports: type (a name or a list),
-// properties, required, additionalProperties (boolean or schema), enum, minimum, maximum,
-// minLength, maxLength, pattern and items. Unknown keywords are an error, not ignored, so a
-// contract never silently checks less than its author meant.
+// Schema is a compiled JSON Schema: draft 2020-12 unless the document's $schema names an
+// older draft (2019-09, 7, 6 or 4). It is the whole of JSON Schema, checked by a maintained
+// implementation, with three rules of the lab's own:
+//
+//   - A schema is self-contained. $ref and $dynamicRef follow $defs, anchors and JSON
+//     pointers within the document; a reference to anything else (another file, a URL) is a
+//     compile error, so registering a contract never makes the lab read a file or the network.
+//   - format is an assertion, in every draft: a contract that says "date-time" rejects a
+//     string that is not one, because a contract exists to catch such payloads. Unknown
+//     format names are ignored, as the specification asks. Content keywords
+//     (contentEncoding, contentMediaType, contentSchema) stay annotations.
+//   - pattern and patternProperties use Go's regexp syntax (RE2): a pattern that needs
+//     lookaround or backreferences is a compile error rather than a check that never runs.
+//
+// A Schema is immutable and safe for concurrent use.
 type Schema struct {
-	types      []string
-	properties map[string]*Schema
-	required   []string
-	addlFalse  bool
-	addl       *Schema
-	enum       []any
-	min, max   *float64
-	minLen     *int
-	maxLen     *int
-	pattern    *regexp.Regexp
-	items      *Schema
+	compiled *jsonschema.Schema
+	source   []byte
 }
 
-var schemaTypes = []string{"object", "array", "string", "number", "integer", "boolean", "null"}
+// schemaURL names every contract document inside the compiler. It is hierarchical so that
+// a relative reference ("item.json") resolves to another document, which then reaches
+// refuseLoader, rather than back to this one.
+const (
+	schemaBase = "mfelab:///"
+	schemaURL  = schemaBase + "schema.json"
+)
 
-// CompileSchema parses a schema document.
-func CompileSchema(doc []byte) (*Schema, error) {
-	var raw any
-	if err := json.Unmarshal(doc, &raw); err != nil {
+// userURL is a URL as the user wrote it: the internal base taken off.
+func userURL(u string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(u, schemaURL, ""), schemaBase, "")
+}
+
+// ErrSchemaReference is a schema that refers outside itself.
+var ErrSchemaReference = errors.New("a contract schema must be self-contained")
+
+// refuseLoader is the compiler's only way to fetch a document, and it fetches nothing.
+// Draft metaschemas are built into the library and never reach it.
+type refuseLoader struct{}
+
+func (refuseLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("%w: it refers to %s; put what it needs under $defs and refer to it as \"#/$defs/NAME\"",
+		ErrSchemaReference, userURL(url))
+}
+
+// CompileSchema parses and compiles a schema document. An error says where the document
+// breaks JSON Schema (the JSON pointer of the offending keyword) or which reference leaves
+// it.
+func CompileSchema(doc []byte) (s *Schema, err error) {
+	defer func() {
+		// The library is not expected to panic; if it does on some document, that document
+		// is refused rather than taking the bus down.
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("schema could not be compiled: %v", r)
+		}
+	}()
+	raw, err := decodeJSON(doc)
+	if err != nil {
 		return nil, fmt.Errorf("schema is not JSON: %w", err)
 	}
-	return compileSchema(raw, "")
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.AssertFormat()
+	c.UseLoader(refuseLoader{})
+	if err := c.AddResource(schemaURL, raw); err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	compiled, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, compileError(err, raw)
+	}
+	return &Schema{compiled: compiled, source: bytes.Clone(doc)}, nil
 }
 
-func compileSchema(raw any, path string) (*Schema, error) {
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("schema%s: want an object, got %s", at(path), jsonKind(raw))
-	}
-	s := &Schema{}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := m[k]
-		var err error
-		switch k {
-		case "$schema", "$id", "title", "description", "$comment":
-		case "type":
-			err = s.compileType(v)
-		case "properties":
-			props, ok := v.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("schema%s: properties must be an object", at(path))
+// compileError rewrites the library's errors in the terms of the document the user wrote:
+// pointers into it instead of the internal URL.
+func compileError(err error, doc any) error {
+	var meta *jsonschema.SchemaValidationError
+	if errors.As(err, &meta) {
+		var verr *jsonschema.ValidationError
+		if errors.As(meta.Err, &verr) {
+			lines := problems(verr, doc)
+			for i, l := range lines {
+				lines[i] = "schema at " + l
 			}
-			s.properties = make(map[string]*Schema, len(props))
-			for name, ps := range props {
-				c, err := compileSchema(ps, path+"/properties/"+name)
-				if err != nil {
-					return nil, err
-				}
-				s.properties[name] = c
-			}
-		case "required":
-			list, ok := v.([]any)
-			if !ok {
-				return nil, fmt.Errorf("schema%s: required must be an array of names", at(path))
-			}
-			for _, x := range list {
-				name, ok := x.(string)
-				if !ok {
-					return nil, fmt.Errorf("schema%s: required must be an array of names", at(path))
-				}
-				s.required = append(s.required, name)
-			}
-		case "additionalProperties":
-			switch a := v.(type) {
-			case bool:
-				s.addlFalse = !a
-			default:
-				s.addl, err = compileSchema(a, path+"/additionalProperties")
-			}
-		case "enum":
-			list, ok := v.([]any)
-			if !ok || len(list) == 0 {
-				return nil, fmt.Errorf("schema%s: enum must be a non-empty array", at(path))
-			}
-			s.enum = list
-		case "minimum", "maximum":
-			f, ok := v.(float64)
-			if !ok {
-				return nil, fmt.Errorf("schema%s: %s must be a number", at(path), k)
-			}
-			if k == "minimum" {
-				s.min = &f
-			} else {
-				s.max = &f
-			}
-		case "minLength", "maxLength":
-			f, ok := v.(float64)
-			if !ok || f < 0 || f != math.Trunc(f) {
-				return nil, fmt.Errorf("schema%s: %s must be a non-negative integer", at(path), k)
-			}
-			n := int(f)
-			if k == "minLength" {
-				s.minLen = &n
-			} else {
-				s.maxLen = &n
-			}
-		case "pattern":
-			p, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("schema%s: pattern must be a string", at(path))
-			}
-			if s.pattern, err = regexp.Compile(p); err != nil {
-				return nil, fmt.Errorf("schema%s: pattern: %w", at(path), err)
-			}
-		case "items":
-			s.items, err = compileSchema(v, path+"/items")
-		default:
-			return nil, fmt.Errorf("schema%s: keyword %q is not supported (supported: type, properties, required, additionalProperties, enum, minimum, maximum, minLength, maxLength, pattern, items)", at(path), k)
-		}
-		if err != nil {
-			return nil, err
+			return errors.New(strings.Join(lines, "; "))
 		}
 	}
-	return s, nil
+	var load *jsonschema.LoadURLError
+	if errors.As(err, &load) {
+		if errors.Is(load.Err, ErrSchemaReference) {
+			return load.Err
+		}
+		return fmt.Errorf("%w: cannot load %s: %v", ErrSchemaReference, userURL(load.URL), load.Err)
+	}
+	var anchor *jsonschema.AnchorNotFoundError
+	if errors.As(err, &anchor) {
+		return fmt.Errorf("schema: $ref %q names no $anchor in the schema", userURL(anchor.Reference))
+	}
+	var ptr *jsonschema.JSONPointerNotFoundError
+	if errors.As(err, &ptr) {
+		return fmt.Errorf("schema: $ref %q points at nothing in the schema", userURL(ptr.URL))
+	}
+	return fmt.Errorf("schema: %s", userURL(err.Error()))
 }
 
-func (s *Schema) compileType(v any) error {
-	var names []string
-	switch t := v.(type) {
-	case string:
-		names = []string{t}
-	case []any:
-		for _, x := range t {
-			n, ok := x.(string)
-			if !ok {
-				return fmt.Errorf("type list must hold names")
-			}
-			names = append(names, n)
-		}
-	default:
-		return fmt.Errorf("type must be a name or a list of names")
-	}
-	for _, n := range names {
-		if !slices.Contains(schemaTypes, n) {
-			return fmt.Errorf("unknown type %q (want one of %v)", n, schemaTypes)
-		}
-	}
-	s.types = names
-	return nil
-}
-
-func at(path string) string {
-	if path == "" {
-		return ""
-	}
-	return " at " + path
-}
+// Source is the schema document as it was compiled. The caller may keep and change the
+// copy it gets.
+func (s *Schema) Source() []byte { return bytes.Clone(s.source) }
 
 // Validate checks a JSON document and returns every problem found, each prefixed with the
-// JSON pointer of the offending value; nil means valid.
+// JSON pointer of the offending value ("/" for the whole document), sorted by pointer; nil
+// means valid.
 func (s *Schema) Validate(doc []byte) []string {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(string(doc)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := decodeJSON(doc)
+	if err != nil {
 		return []string{"payload is not JSON: " + err.Error()}
 	}
-	var problems []string
-	s.validate(v, "", &problems)
-	return problems
+	return s.validateValue(v)
 }
 
-func (s *Schema) validate(v any, path string, out *[]string) {
-	fail := func(format string, args ...any) {
-		p := path
-		if p == "" {
-			p = "/"
+// validateValue checks an already decoded document: objects as map[string]any, arrays as
+// []any, numbers as json.Number.
+func (s *Schema) validateValue(v any) (out []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = []string{fmt.Sprintf("/: the payload could not be checked: %v", r)}
 		}
-		*out = append(*out, p+": "+fmt.Sprintf(format, args...))
+	}()
+	err := s.compiled.Validate(v)
+	if err == nil {
+		return nil
 	}
-	if s.types != nil && !slices.ContainsFunc(s.types, func(t string) bool { return hasType(v, t) }) {
-		fail("want %s, got %s", strings.Join(s.types, " or "), jsonKind(v))
+	var verr *jsonschema.ValidationError
+	if !errors.As(err, &verr) {
+		return []string{"/: " + err.Error()}
+	}
+	return problems(verr, v)
+}
+
+// problem is one failed assertion at one place in the instance.
+type problem struct {
+	at  []string
+	msg string
+}
+
+// problems flattens the library's tree of errors into one line per failed assertion,
+// "POINTER: what is wrong", sorted by pointer and then text so that the same payload always
+// reads the same (the library walks objects in map order).
+func problems(verr *jsonschema.ValidationError, root any) []string {
+	var ps []problem
+	collectProblems(verr, root, &ps)
+	slices.SortFunc(ps, func(a, b problem) int {
+		if c := slices.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return strings.Compare(a.msg, b.msg)
+	})
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		line := pointer(p.at) + ": " + p.msg
+		if len(out) == 0 || out[len(out)-1] != line {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func collectProblems(e *jsonschema.ValidationError, root any, out *[]problem) {
+	at := e.InstanceLocation
+	add := func(format string, args ...any) {
+		*out = append(*out, problem{at: at, msg: fmt.Sprintf(format, args...)})
+	}
+	switch k := e.ErrorKind.(type) {
+	case *kind.Schema, *kind.Group, *kind.Reference, *kind.AllOf:
+		// containers: the failures are in the causes
+	case *kind.AnyOf:
+		add("no anyOf alternative matches (%s)", alternatives(e.Causes, root))
 		return
+	case *kind.OneOf:
+		if len(k.Subschemas) == 0 {
+			add("no oneOf alternative matches (%s)", alternatives(e.Causes, root))
+		} else {
+			add("oneOf alternatives %d and %d both match; exactly one must", k.Subschemas[0], k.Subschemas[1])
+		}
+		return
+	case *kind.Type:
+		add("want %s, got %s", strings.Join(k.Want, " or "), jsonKind(valueAt(root, at)))
+	case *kind.Enum:
+		add("%s is not one of %s", compactJSON(k.Got), compactJSON(k.Want))
+	case *kind.Const:
+		add("%s is not the constant %s", compactJSON(k.Got), compactJSON(k.Want))
+	case *kind.Required:
+		for _, name := range k.Missing {
+			add("required property %q is missing", name)
+		}
+	case *kind.AdditionalProperties:
+		for _, name := range k.Properties {
+			add("property %q is not allowed", name)
+		}
+	case *kind.FalseSchema:
+		falseSchema(e, at, out)
+	case *kind.Minimum:
+		add("%s is less than minimum %s", ratText(k.Got), ratText(k.Want))
+	case *kind.Maximum:
+		add("%s is greater than maximum %s", ratText(k.Got), ratText(k.Want))
+	case *kind.ExclusiveMinimum:
+		add("%s is not greater than exclusiveMinimum %s", ratText(k.Got), ratText(k.Want))
+	case *kind.ExclusiveMaximum:
+		add("%s is not less than exclusiveMaximum %s", ratText(k.Got), ratText(k.Want))
+	case *kind.MultipleOf:
+		add("%s is not a multiple of %s", ratText(k.Got), ratText(k.Want))
+	case *kind.MinLength:
+		add("length %d is shorter than minLength %d", k.Got, k.Want)
+	case *kind.MaxLength:
+		add("length %d is longer than maxLength %d", k.Got, k.Want)
+	case *kind.Pattern:
+		add("%q does not match pattern %q", k.Got, k.Want)
+	case *kind.Format:
+		add("%s is not a valid %s: %v", compactJSON(k.Got), k.Want, k.Err)
+	case *kind.MinItems:
+		add("%d items are fewer than minItems %d", k.Got, k.Want)
+	case *kind.MaxItems:
+		add("%d items are more than maxItems %d", k.Got, k.Want)
+	case *kind.MinProperties:
+		add("%d properties are fewer than minProperties %d", k.Got, k.Want)
+	case *kind.MaxProperties:
+		add("%d properties are more than maxProperties %d", k.Got, k.Want)
+	case *kind.UniqueItems:
+		add("items %d and %d are equal; uniqueItems forbids duplicates", k.Duplicates[0], k.Duplicates[1])
+	case *kind.Contains:
+		add("no item matches contains")
+		return // the causes are each item's failure to match, which is allowed
+	case *kind.MinContains:
+		add("%d items match contains, fewer than minContains %d", len(k.Got), k.Want)
+		return
+	case *kind.MaxContains:
+		add("%d items match contains, more than maxContains %d", len(k.Got), k.Want)
+		return
+	case *kind.DependentRequired:
+		add("property %q requires %s", k.Prop, quotedList(k.Missing))
+	case *kind.Dependency:
+		add("property %q requires %s", k.Prop, quotedList(k.Missing))
+	case *kind.AdditionalItems:
+		add("%d more items than the schema allows", k.Count)
+	case *kind.PropertyNames:
+		add("property name %q is not allowed by propertyNames", k.Property)
+		return // the causes describe the name as if it were a value at the object
+	case *kind.Not:
+		add("matches the schema under not, which it must not")
+	case *kind.RefCycle:
+		add("the schema refers to itself without consuming any of the value (%s)", userURL(k.URL))
+	default:
+		add("fails %s", strings.Join(e.ErrorKind.KeywordPath(), "/"))
 	}
-	if s.enum != nil && !slices.ContainsFunc(s.enum, func(e any) bool { return jsonEqual(e, v) }) {
-		fail("%s is not one of %s", compactJSON(v), compactJSON(s.enum))
+	for _, c := range e.Causes {
+		collectProblems(c, root, out)
 	}
-	switch x := v.(type) {
-	case map[string]any:
-		for _, r := range s.required {
-			if _, ok := x[r]; !ok {
-				fail("required property %q is missing", r)
-			}
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			if ps, ok := s.properties[k]; ok {
-				ps.validate(x[k], path+"/"+escapePointer(k), out)
-			} else if s.addlFalse {
-				fail("property %q is not allowed", k)
-			} else if s.addl != nil {
-				s.addl.validate(x[k], path+"/"+escapePointer(k), out)
-			}
-		}
-	case []any:
-		if s.items != nil {
-			for i, e := range x {
-				s.items.validate(e, path+"/"+strconv.Itoa(i), out)
-			}
-		}
-	case string:
-		n := utf8.RuneCountInString(x)
-		if s.minLen != nil && n < *s.minLen {
-			fail("length %d is shorter than minLength %d", n, *s.minLen)
-		}
-		if s.maxLen != nil && n > *s.maxLen {
-			fail("length %d is longer than maxLength %d", n, *s.maxLen)
-		}
-		if s.pattern != nil && !s.pattern.MatchString(x) {
-			fail("%q does not match pattern %q", x, s.pattern.String())
-		}
-	case json.Number:
-		f, _ := x.Float64()
-		if s.min != nil && f < *s.min {
-			fail("%s is less than minimum %v", x, *s.min)
-		}
-		if s.max != nil && f > *s.max {
-			fail("%s is greater than maximum %v", x, *s.max)
+}
+
+// falseSchema words a `false` schema by where it stands: as unevaluatedProperties or
+// unevaluatedItems it forbids the extra member, anywhere else it forbids the value.
+func falseSchema(e *jsonschema.ValidationError, at []string, out *[]problem) {
+	kw := e.SchemaURL[strings.LastIndexByte(e.SchemaURL, '/')+1:]
+	if len(at) > 0 {
+		parent, last := at[:len(at)-1], at[len(at)-1]
+		switch kw {
+		case "unevaluatedProperties", "additionalProperties":
+			*out = append(*out, problem{at: parent, msg: fmt.Sprintf("property %q is not allowed", last)})
+			return
+		case "unevaluatedItems", "items", "additionalItems":
+			*out = append(*out, problem{at: parent, msg: fmt.Sprintf("item %s is not allowed", last)})
+			return
 		}
 	}
+	*out = append(*out, problem{at: at, msg: "no value is allowed here (the schema is false)"})
+}
+
+// alternatives words the failures of each alternative of an anyOf or oneOf, all of which
+// failed, in their order in the schema.
+func alternatives(causes []*jsonschema.ValidationError, root any) string {
+	parts := make([]string, len(causes))
+	for i, c := range causes {
+		parts[i] = fmt.Sprintf("#%d: %s", i, strings.Join(problems(c, root), ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func pointer(tokens []string) string {
+	if len(tokens) == 0 {
+		return "/"
+	}
+	var sb strings.Builder
+	for _, t := range tokens {
+		sb.WriteByte('/')
+		sb.WriteString(escapePointer(t))
+	}
+	return sb.String()
+}
+
+// valueAt follows instance tokens from the root; nil if they lead nowhere.
+func valueAt(v any, tokens []string) any {
+	for _, t := range tokens {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[t]
+		case []any:
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+// ratText prints a limit or a value as a person would write it: whole numbers in full,
+// fractions as the shortest decimal.
+func ratText(r *big.Rat) string {
+	if r == nil {
+		return "?"
+	}
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	f, _ := r.Float64()
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 func escapePointer(k string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
-}
-
-func hasType(v any, t string) bool {
-	switch t {
-	case "object":
-		_, ok := v.(map[string]any)
-		return ok
-	case "array":
-		_, ok := v.([]any)
-		return ok
-	case "string":
-		_, ok := v.(string)
-		return ok
-	case "boolean":
-		_, ok := v.(bool)
-		return ok
-	case "null":
-		return v == nil
-	case "number":
-		_, ok := v.(json.Number)
-		return ok
-	case "integer":
-		n, ok := v.(json.Number)
-		if !ok {
-			return false
-		}
-		if _, err := n.Int64(); err == nil {
-			return true
-		}
-		f, err := n.Float64()
-		return err == nil && f == math.Trunc(f) && !math.IsInf(f, 0)
+	if !strings.ContainsAny(k, "~/") {
+		return k
 	}
-	return false
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
 }
 
 func jsonKind(v any) string {
@@ -297,7 +374,7 @@ func jsonKind(v any) string {
 	case nil:
 		return "null"
 	case json.Number:
-		if hasType(x, "integer") {
+		if isInteger(x) {
 			return "integer"
 		}
 		return "number"
@@ -307,34 +384,14 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// jsonEqual compares a schema value (numbers as float64) with a payload value (numbers as
-// json.Number) by JSON meaning.
-func jsonEqual(a, b any) bool {
-	return compactJSON(normalizeNumbers(a)) == compactJSON(normalizeNumbers(b))
-}
-
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return x.String()
-		}
-		return f
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeNumbers(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalizeNumbers(e)
-		}
-		return out
+// isInteger says whether a number has no fractional part, as JSON Schema counts integers
+// (2.0 is one).
+func isInteger(n json.Number) bool {
+	if _, err := n.Int64(); err == nil {
+		return true
 	}
-	return v
+	r, ok := new(big.Rat).SetString(n.String())
+	return ok && r.IsInt()
 }
 
 func compactJSON(v any) string {

@@ -1,6 +1,6 @@
 // Package contract evolves versioned event contracts safely. A schema is known by its
 // schema version "name@N" (see bus.Contracts); Evolve registers version N only when it is
-// compatible with version N-1 by the rules of bus.CompareSchemas (additive changes only),
+// compatible with version N-1 by the rules of Compare (additive changes only),
 // and otherwise refuses it with every breaking change and what to do instead.
 //
 // Old and new consumers then coexist: a producer may publish both versions during a
@@ -27,7 +27,7 @@ var ErrBreaking = errors.New("breaking contract change")
 type BreakingChangeError struct {
 	SchemaVersion string
 	Previous      string
-	Changes       []bus.SchemaChange // the breaking ones
+	Changes       []Change // the breaking ones
 }
 
 func (e *BreakingChangeError) Error() string {
@@ -43,7 +43,7 @@ func (e *BreakingChangeError) Unwrap() error { return ErrBreaking }
 // Report is what Evolve found between the previous version and the new one.
 type Report struct {
 	SchemaVersion, Previous string
-	Changes                 []bus.SchemaChange
+	Changes                 []Change
 }
 
 // Evolve compiles schema for schemaVersion and registers it if version 1, or if it only
@@ -65,8 +65,8 @@ func Evolve(c *bus.Contracts, schemaVersion string, schema []byte) (Report, erro
 		if prev == nil {
 			return rep, fmt.Errorf("%s: register %s first; versions evolve one at a time", schemaVersion, rep.Previous)
 		}
-		rep.Changes = bus.CompareSchemas(prev, next)
-		var breaking []bus.SchemaChange
+		rep.Changes = Compare(prev, next)
+		var breaking []Change
 		for _, ch := range rep.Changes {
 			if ch.Breaking {
 				breaking = append(breaking, ch)

@@ -74,7 +74,7 @@ func TestCompareNestedAndEnums(t *testing.T) {
 	o, _ := bus.CompileSchema([]byte(old))
 	n, _ := bus.CompileSchema([]byte(next))
 	var got []string
-	for _, c := range bus.CompareSchemas(o, n) {
+	for _, c := range Compare(o, n) {
 		got = append(got, c.String())
 	}
 	want := []string{
@@ -178,7 +178,7 @@ func TestASchemaIsCompatibleWithItself(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ch := bus.CompareSchemas(s, s); len(ch) != 0 {
+		if ch := Compare(s, s); len(ch) != 0 {
 			t.Fatalf("%s against itself: %v", doc, ch)
 		}
 	}
