@@ -42,15 +42,14 @@ func (l *lab) chooseShare() {
 }
 
 // shareBus starts a NATS server on addr and joins the run on screen to it, with opts'
-// apps served by the processes that join; a server already shared is stopped first. On
-// failure a dialog says why and the run on screen goes on.
+// apps served by the processes that join; a server shared before is stopped once the run
+// has joined the new one. On failure a dialog says why and the run on screen goes on.
 func (l *lab) shareBus(addr string, opts session.RemoteOptions) error {
 	if len(opts.Apps) == 0 {
 		err := session.ErrNoRemoteApps
 		l.showError("Cannot share the bus", fmt.Errorf("%w: tick the apps other processes will run", err))
 		return err
 	}
-	l.stopSharing()
 	sh, err := session.Share(addr, quietLogger)
 	if err != nil {
 		l.showError("Cannot share the bus", fmt.Errorf("%w\n\nThe run on screen goes on.", err))
@@ -61,6 +60,7 @@ func (l *lab) shareBus(addr string, opts session.RemoteOptions) error {
 		sh.Close()
 		return err
 	}
+	l.stopSharing()
 	l.net.shared = sh
 	l.refreshNet()
 	return nil
