@@ -99,15 +99,27 @@ func (l *lab) joinBus(opts session.RemoteOptions) error {
 	return nil
 }
 
+// advised is an error shown with a paragraph on what it means and what to do.
+type advised struct {
+	err    error
+	advice string
+}
+
+func (a advised) Error() string { return a.err.Error() + "\n\n" + a.advice }
+func (a advised) Unwrap() error { return a.err }
+
+// runGoesOn is what a dialog about a join or share that failed adds.
+const runGoesOn = "The run on screen goes on."
+
 // joinAdvice adds to a join's error what to do about it.
 func joinAdvice(err error) error {
 	switch {
 	case errors.Is(err, scenarios.ErrPlacement):
-		return fmt.Errorf("%w\n\nThe run on screen goes on.", err)
+		return advised{err, runGoesOn}
 	case errors.Is(err, session.ErrNoURL), errors.Is(err, session.ErrNoRemoteApps):
 		return err
 	}
-	return fmt.Errorf("%w\n\nCheck the address; `mfelab serve` (or Share this bus, in another window) starts a server. The run on screen goes on.", err)
+	return advised{err, "Check the address; `mfelab serve` (or Share this bus, in another window) starts a server. " + runGoesOn}
 }
 
 // rejoin starts the scenario on screen afresh on the bus joined last (Reset, another
@@ -119,7 +131,7 @@ func (l *lab) rejoin() {
 		l.net.join = nil
 		l.stopSharing()
 		l.reset()
-		l.showError("Left the bus", fmt.Errorf("%w\n\nThe run starts again on its own, in this window alone.", err))
+		l.showError("Left the bus", advised{err, "The run starts again on its own, in this window alone."})
 		return
 	}
 	l.adopt(ses)

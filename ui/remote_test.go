@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -243,7 +244,8 @@ func TestSharingTheBusGivesTheAddressAndTheCommands(t *testing.T) {
 // The window joins the bus the command line names when it opens, and says so.
 func TestTheCommandLineJoinsTheBus(t *testing.T) {
 	l := newTestLab(t)
-	url := sharedServer(t).URL()
+	sh := sharedServer(t)
+	url := sh.URL()
 	if err := l.joinFromOptions("", JoinOptions{URL: url, Apps: []string{scenarios.Payment}}); err != nil {
 		t.Fatal(err)
 	}
@@ -251,6 +253,17 @@ func TestTheCommandLineJoinsTheBus(t *testing.T) {
 	if len(l.ses.Run().Breakers()) != 0 {
 		t.Error("a run joined without a stream has a breaker")
 	}
+	t.Run("a server that goes away shows, in red", func(t *testing.T) {
+		sh.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for l.ses.Bridge().Stats().Connected && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		l.refresh()
+		if !strings.Contains(l.net.status.Text, "DISCONNECTED, reconnecting") || l.net.status.Importance != widget.DangerImportance {
+			t.Errorf("the bus box says, importance %v:\n%s", l.net.status.Importance, l.net.status.Text)
+		}
+	})
 	if err := l.joinFromOptions("", JoinOptions{URL: "nats://127.0.0.1:1", Apps: []string{scenarios.Payment}}); err == nil {
 		t.Error("joined a server that is not there")
 	}

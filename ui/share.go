@@ -52,7 +52,7 @@ func (l *lab) shareBus(addr string, opts session.RemoteOptions) error {
 	}
 	sh, err := session.Share(addr, quietLogger)
 	if err != nil {
-		l.showError("Cannot share the bus", fmt.Errorf("%w\n\nThe run on screen goes on.", err))
+		l.showError("Cannot share the bus", advised{err, runGoesOn})
 		return err
 	}
 	opts.URL = sh.URL()
