@@ -227,7 +227,7 @@ func (l *lab) refreshNet() {
 		fmt.Sprintf("sent %d · received %d · lost %d · refused %d · reconnects %d", st.Forwarded, st.Imported, lost, st.Refused, st.Reconnects),
 	}
 	if s := l.net.join.Stream; s > 0 && l.scenario.StreamText() != "" {
-		lines = append(lines, fmt.Sprintf("Streaming for %v: %s.", s, l.scenario.StreamText()))
+		lines = append(lines, fmt.Sprintf("Streaming for %s: %s.", streamLabel(s), l.scenario.StreamText()))
 	}
 	if n.title.Text != title {
 		n.title.SetText(title)
