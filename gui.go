@@ -32,5 +32,6 @@ func openWindow(o windowOptions, stderr io.Writer) int {
 		Migrations: m.Migrations,
 	})
 	return ui.Run(ui.Options{Version: m.Details.Version, HistoryPath: o.historyPath, HistoryPathExplicit: o.historyExplicit,
-		Scenario: o.scenario, Knobs: o.knobs, Screenshot: o.screenshot, CompareWith: o.compareWith, Width: o.width, Height: o.height})
+		Scenario: o.scenario, Knobs: o.knobs, Screenshot: o.screenshot, CompareWith: o.compareWith, Width: o.width, Height: o.height,
+		Join: ui.JoinOptions(o.join), Share: o.share})
 }

@@ -112,11 +112,15 @@ var _ = register(&Scenario{
 	Detachable: []string{Inventory, Payment, Shipping, Notifications},
 	Setup: func(r *Run) error {
 		w := r.World
-		if _, err := startCheckout(r); err != nil {
+		sh, err := startCheckout(r)
+		if err != nil {
 			return err
 		}
 		if !r.Drives() {
 			return nil // serving services for a run elsewhere: the saga is that run's
+		}
+		if r.Streams() {
+			return streamCheckout(r, sh) // a joined run that keeps ordering (remotestream.go)
 		}
 		cart := w.App(Cart)
 		client := rpc.NewClient(cart.Conn, rpc.ClientOptions{Timeout: 2 * time.Second})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"mfelab/bus"
 )
@@ -26,6 +27,12 @@ type Options struct {
 	// Observe are called with the run after its bus and world exist and before the
 	// scenario sets up, as Start's observe funcs are.
 	Observe []func(*Run)
+	// Stream, for a scenario that can (Scenario.StreamText), keeps its story going for
+	// this long instead of telling it once: the orchestrated checkout places an order
+	// every second, its charge through a breaker. It is meant for a joined run, where an
+	// app in another process can go away and come back while orders keep coming; the
+	// scenario's checks become the stream's. Zero: the story is told once, as in Start.
+	Stream time.Duration
 }
 
 const defaultOrigin = "another process"

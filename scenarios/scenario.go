@@ -90,6 +90,8 @@ type Run struct {
 	// serves is set for a run that only serves some apps for a run elsewhere
 	// (StartApps): it neither acts nor checks.
 	serves bool
+	// stream is how long a scenario that can keeps its story going (Options.Stream).
+	stream time.Duration
 
 	mu       sync.Mutex
 	acts     []Act
@@ -121,7 +123,7 @@ func StartWith(s *Scenario, seed uint64, set Values, opts Options) (*Run, error)
 	if opts.Bus != nil {
 		bo = opts.Bus(bo)
 	}
-	return start(s, knobs, bus.New(bo), remote, opts.Origin, false, opts.Observe)
+	return start(s, knobs, bus.New(bo), remote, opts.Origin, false, opts.observers())
 }
 
 // start builds a run of s on b, with the apps in remote served elsewhere; serves says

@@ -28,6 +28,10 @@ type RemoteOptions struct {
 	User, Password string
 	// Logger receives the bridge's connection events (default slog.Default()).
 	Logger *slog.Logger
+	// Stream, for StartRemote, keeps a scenario that can (Scenario.StreamText) going for
+	// this long instead of telling its story once (see scenarios.Options.Stream): the
+	// checkout keeps ordering, so a remote app that goes away and comes back shows.
+	Stream time.Duration
 }
 
 // ErrNoURL means a run was asked to join other processes without a server to join.
@@ -55,7 +59,7 @@ func StartRemote(s *scenarios.Scenario, seed uint64, knobs scenarios.Values, opt
 	}
 	ses := &Session{speed: 1}
 	r, err := scenarios.StartWith(s, seed, knobs, scenarios.Options{
-		Remote: opts.Apps, Origin: redactURL(opts.URL), Bus: natsbridge.LiveOptions,
+		Remote: opts.Apps, Origin: redactURL(opts.URL), Bus: natsbridge.LiveOptions, Stream: opts.Stream,
 		Observe: []func(*scenarios.Run){ses.observe(false)},
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -174,6 +175,119 @@ func TestStartRemoteRefusesWhatCannotWork(t *testing.T) {
 		}
 		if d := time.Since(start); d > 30*time.Second {
 			t.Errorf("took %s to give up", d)
+		}
+	})
+}
+
+// A joined checkout that keeps ordering, with Payment in a process of its own that goes
+// away mid-run and comes back: the charges time out, the breaker opens, the saga
+// compensates, and once Payment answers again a trial charge closes the breaker.
+func TestAStreamOfOrdersOutlivesPaymentGoingAwayAndComingBack(t *testing.T) {
+	url := natsServer(t)
+	first := servePayment(t, url, nil)
+	s := checkout(t)
+	ses, err := StartRemote(s, 42, nil, RemoteOptions{URL: url, Apps: []string{scenarios.Payment}, Logger: quietLog, Stream: 9 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ses.Close() })
+	if len(ses.Run().Breakers()) != 1 {
+		t.Fatalf("the joined stream has breakers %v, want the one around payment", ses.Run().Breakers())
+	}
+	// Payment's process goes when the third order is placed and is started again once
+	// the breaker has opened. Both happen from the run's tap, so they fall at the same
+	// points of the run however loaded the machine is; the second start is handed to a
+	// goroutine, since it waits for the server.
+	var (
+		gone, back sync.Once
+		states     []string
+		restarted  = make(chan *Served, 1)
+		failed     = make(chan error, 1)
+	)
+	untap := ses.Run().Bus.Tap(func(e bus.TraceEvent) {
+		if e.Kind != bus.TracePublished {
+			return
+		}
+		switch {
+		case e.Topic == "order.placed" && e.Env.Meta.CorrelationID == "order-3":
+			gone.Do(first.Close)
+		case e.Topic == "breaker.payment.state":
+			var tr struct{ To string }
+			_ = json.Unmarshal(e.Env.Payload, &tr)
+			states = append(states, tr.To)
+			if tr.To == "open" {
+				back.Do(func() {
+					go func() {
+						sv, err := ServeApps(s, 1, nil, RemoteOptions{URL: url, Apps: []string{scenarios.Payment}, Logger: quietLog})
+						if err != nil {
+							failed <- err
+							return
+						}
+						restarted <- sv
+					}()
+				})
+			}
+		}
+	})
+	defer untap()
+	ses.RunToEnd()
+	select {
+	case err := <-failed:
+		t.Fatalf("payment did not come back: %v", err)
+	case sv := <-restarted:
+		t.Cleanup(sv.Close)
+	default:
+		t.Fatalf("payment was never started again; the breaker went %v", states)
+	}
+	if !ses.Finished() {
+		t.Fatalf("the run did not settle: %s", ses.State())
+	}
+	if !slices.Equal(states, []string{"open", "half-open", "closed"}) {
+		t.Errorf("the breaker went %v, want open, half-open, closed", states)
+	}
+	if n := len(eventsOf(ses, bus.TraceTimedOut, "payment.charge")); n < 2 {
+		t.Errorf("%d charges timed out, want at least the two that open the breaker", n)
+	}
+	releases := 0
+	for _, e := range eventsOf(ses, bus.TracePublished, "inventory.release") {
+		if e.App == scenarios.Cart {
+			releases++
+		}
+	}
+	cart := ses.Run().World.App(scenarios.Cart)
+	if cancelled := cart.Int("orders cancelled"); cancelled == 0 || releases < cancelled {
+		t.Errorf("%d orders cancelled, %d reservations released: want every cancelled order's released", cancelled, releases)
+	}
+	if cart.Int("orders confirmed") < 3 {
+		t.Errorf("%d orders confirmed, want those before payment went and after it came back", cart.Int("orders confirmed"))
+	}
+	if !scenarios.Passed(ses.Checks()) {
+		t.Errorf("checks:\n%s", scenarios.FormatChecks(ses.Checks()))
+	}
+}
+
+func TestSharingABusLetsOthersJoinIt(t *testing.T) {
+	sh, err := Share("127.0.0.1:0", quietLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	if !strings.HasPrefix(sh.URL(), "nats://127.0.0.1:") {
+		t.Fatalf("URL %q", sh.URL())
+	}
+	servePayment(t, sh.URL(), nil)
+	ses := runWithRemotePayment(t, sh.URL(), nil)
+	if sh.Clients() != 2 {
+		t.Errorf("%d clients on the shared bus, want the run and payment", sh.Clients())
+	}
+	ses.RunToEnd()
+	if !scenarios.Passed(ses.Checks()) {
+		t.Errorf("checks:\n%s", scenarios.FormatChecks(ses.Checks()))
+	}
+	t.Run("a second share on the same address is refused with the reason", func(t *testing.T) {
+		addr := strings.TrimPrefix(sh.URL(), "nats://")
+		if _, err := Share(addr, quietLog); err == nil || !strings.Contains(err.Error(), "another server") {
+			t.Fatalf("err %v", err)
 		}
 	})
 }

@@ -47,6 +47,12 @@ type Options struct {
 	// Width and Height, when set, size the window instead of the size used last (and are
 	// not remembered): the end-to-end check shoots the window at several sizes.
 	Width, Height float32
+	// Join, when its URL is set, joins the scenario's run to that NATS server with
+	// Join.Apps served by other processes, as Run → Join a bus does.
+	Join JoinOptions
+	// Share, when set, is the host:port of a NATS server the window starts, as Run →
+	// Share this bus does; the run joins it with Join.Apps served by other processes.
+	Share string
 }
 
 // Run opens the main window and blocks until it is closed. It returns the process's exit
@@ -80,6 +86,11 @@ func Run(opts Options) int {
 	if path != "" {
 		l.openStore(path)
 	}
+	if err := l.joinFromOptions(opts.Share, opts.Join); err != nil && opts.Screenshot != "" {
+		fmt.Fprintln(os.Stderr, "mfelab:", err)
+		l.close()
+		return 1
+	}
 	// A termination signal ends the app as Quit does: the run's record gets its end.
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -93,9 +104,10 @@ func Run(opts Options) int {
 	if opts.Screenshot != "" {
 		go func() {
 			time.Sleep(1500 * time.Millisecond) // let the window map and draw once
+			l.playJoined()                      // a joined run keeps to the wall clock: watch it to its end
 			fyne.DoAndWait(func() {
 				l.runToEnd()
-				mid := l.ses.Trace().Diagram().Len() / 2
+				mid := l.pictureRow()
 				l.selectArrow(mid)
 				l.flow.reveal(mid)
 				if opts.CompareWith != nil {

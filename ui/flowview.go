@@ -45,6 +45,9 @@ type flowView struct {
 	// compare.go); only is the glyph of a row the other run lacks, "–" or "+" as in a diff.
 	marks []session.Mark
 	only  string
+	// remote names the lifelines of apps other processes serve, and the bridge's, with
+	// where they run: they are drawn dashed, their names marked (remote.go).
+	remote map[string]string
 	// limit, when above 0, shows only the first limit rows: a compared run is shown as it
 	// was compared, even if it goes on in the main window.
 	limit int
@@ -201,10 +204,19 @@ func (r *flowRenderer) build() {
 		name := canvas.NewText(app, fg)
 		name.TextStyle.Bold = true
 		name.TextSize = theme.TextSize()
-		name.Text = fitText(app, r.laneX(1)-r.laneX(0)-6, name.TextSize, name.TextStyle)
+		label := app
+		if _, ok := v.remote[app]; ok {
+			// another process's app: a dashed lifeline in the accent colour, its name marked
+			objs = append(objs, shaft(theme.Color(theme.ColorNamePrimary), dashed, x, flowHeader, x, size.Height)...)
+			name.Color = theme.Color(theme.ColorNamePrimary)
+			label = remoteMark + app
+		} else {
+			objs = append(objs, line)
+		}
+		name.Text = fitText(label, r.laneX(1)-r.laneX(0)-6, name.TextSize, name.TextStyle)
 		w := fyne.MeasureText(name.Text, name.TextSize, name.TextStyle).Width
 		name.Move(fyne.NewPos(x-w/2, 4))
-		objs = append(objs, line, name)
+		objs = append(objs, name)
 	}
 	rows := v.visibleRows()
 	var arrows []session.Arrow

@@ -61,6 +61,9 @@ type lab struct {
 	knobEntries []*commitEntry // the knob fields that take typed values
 	speedSel    *widget.Select
 	runBtn      *tipButton
+	stepBtn     *tipButton // off, with actBtn and the speed, while the bus is joined
+	actBtn      *tipButton
+	net         *netState     // the bus joined or shared with other processes (remote.go)
 	hint        *widget.Label // where to start, on the first launch until the first step
 	tips        *tipLayer
 	statusLbl   *widget.Label
@@ -85,7 +88,7 @@ type lab struct {
 }
 
 func newLab(win fyne.Window, opts Options) *lab {
-	l := &lab{win: win, opts: opts, seed: 42, speed: 1, perf: newPerfMeter()}
+	l := &lab{win: win, opts: opts, seed: 42, speed: 1, perf: newPerfMeter(), net: &netState{}}
 	if a := fyne.CurrentApp(); a != nil {
 		l.prefs = a.Preferences()
 	}
@@ -209,8 +212,8 @@ func (l *lab) buildControls() fyne.CanvasObject {
 		themeSel.SetSelected(l.prefs.StringWithFallback(prefTheme, themeSystem))
 	}
 	l.runBtn = newTipButton("Run", theme.MediaPlayIcon(), "Run or pause the scenario (Ctrl+Space)", l.tips, l.toggleRun)
-	stepBtn := newTipButton("Step", theme.MediaSkipNextIcon(), "Deliver one message (Ctrl+Right)", l.tips, l.step)
-	actBtn := newTipButton("Next act", theme.MediaFastForwardIcon(), "Run until the next act of the script (Ctrl+Down)", l.tips, l.stepAct)
+	l.stepBtn = newTipButton("Step", theme.MediaSkipNextIcon(), "Deliver one message (Ctrl+Right)", l.tips, l.step)
+	l.actBtn = newTipButton("Next act", theme.MediaFastForwardIcon(), "Run until the next act of the script (Ctrl+Down)", l.tips, l.stepAct)
 	resetBtn := newTipButton("Reset", theme.MediaReplayIcon(), "Start the scenario again with these knobs and seed (Ctrl+R)", l.tips, l.reset)
 	l.hint = widget.NewLabel("New here? Press Step (Ctrl+Right) to deliver one message at a time, " +
 		"or Run (Ctrl+Space) to play the scenario. Click any arrow or log row to see the message and what caused it; " +
@@ -231,14 +234,15 @@ func (l *lab) buildControls() fyne.CanvasObject {
 	// the transport and where the run stands, and the checks; the settings follow.
 	return container.NewVBox(
 		bold("Scenario"), l.picker, l.sourceLbl, l.watch,
-		container.NewGridWithColumns(2, l.runBtn, stepBtn, actBtn, resetBtn),
-		l.hint, l.statusLbl, l.actLabel,
+		container.NewGridWithColumns(2, l.runBtn, l.stepBtn, l.actBtn, resetBtn),
+		l.hint, l.statusLbl, l.newNetBox(), l.actLabel,
 		widget.NewSeparator(),
 		bold("Outcome checks"), l.checks,
 		widget.NewSeparator(),
 		bold("Knobs"), l.knobBox,
 		widget.NewForm(widget.NewFormItem("Seed", l.seedEntry), widget.NewFormItem("Speed", l.speedSel),
-			widget.NewFormItem("Memory", keepSel), widget.NewFormItem("Theme", themeSel)),
+			widget.NewFormItem("Memory", keepSel), widget.NewFormItem("Theme", themeSel),
+			widget.NewFormItem("Processes", l.netButtons())),
 	)
 }
 
@@ -269,6 +273,7 @@ func (l *lab) remember(key, value string) {
 // close stops the run, its recording and the ticker, and closes the compare window.
 func (l *lab) close() {
 	l.closeCompare()
+	defer l.closeNet() // after the session: its bridge leaves the server first
 	if l.stopFileWatch != nil {
 		close(l.stopFileWatch)
 		l.stopFileWatch = nil

@@ -51,6 +51,12 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 		})
 		chk.SetChecked(faults.State().Down)
 		title := widget.NewLabelWithStyle(a.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		if a.Remote() {
+			// its process is the one to stop; here it is only a stand-in
+			chk.Disable()
+			title.SetText(remoteMark + a.Title)
+			title.Importance = widget.HighImportance
+		}
 		// The title is never wrapped or cut: its width with the switch is the narrowest the
 		// card may get, which the grid keeps to (cardGrid, shareRow).
 		sub := widget.NewLabel(a.Role)
@@ -79,8 +85,11 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		c.body.set(s.Fields)
 		grew = grew || c.body.lineCount() != before
 		sub := c.role
+		if s.Origin != "" {
+			sub = "in another process, at " + s.Origin
+		}
 		if active[s.Name] {
-			sub = "● active · " + c.role
+			sub = "● active · " + sub
 		}
 		if s.Faults.Down {
 			sub = "✖ DOWN · " + c.role
@@ -94,6 +103,9 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		p.grid.Refresh() // rows fit their tallest card again
 	}
 }
+
+// remoteMark marks an app that another process serves, on its card and its lifeline.
+const remoteMark = "⇄ "
 
 // minCardWidth is the narrowest a card gets before the grid takes a column away: the
 // widest title ("Cart / Checkout") beside its "down" switch.

@@ -18,6 +18,10 @@ import (
 
 // reset starts a fresh, paused run of the current scenario with the current knobs and seed.
 func (l *lab) reset() {
+	if l.net.join != nil {
+		l.rejoin()
+		return
+	}
 	ses, err := session.Start(l.scenario, l.seed, l.set)
 	if err != nil {
 		l.showError("Cannot start the scenario", err)
@@ -42,6 +46,7 @@ func (l *lab) adopt(ses *session.Session) {
 	})
 	l.flow.setModel(ses.Trace().Diagram())
 	l.views.reset(ses.Run())
+	l.markRemote()
 	l.refresh()
 }
 
@@ -245,6 +250,7 @@ func (l *lab) refresh() {
 		}
 	}
 	l.views.refresh(ses.Run())
+	l.refreshNet()
 	changed := ""
 	if ch := ses.Interventions(); len(ch) > 0 {
 		changed = "This run was changed by hand (" + strings.Join(ch, "; ") + "): the checks describe the scripted run, so some may fail.\n\n"
