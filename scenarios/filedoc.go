@@ -19,6 +19,9 @@ type fileDoc struct {
 	Sagas       []fileSaga       `yaml:"sagas"`
 	Timeline    []fileEntry      `yaml:"timeline"`
 	Checks      []fileCheck      `yaml:"checks"`
+	Contracts   *fileContracts   `yaml:"contracts"`
+
+	contracts *contractSet // compiled from Contracts (filecontracts.go)
 }
 
 type fileKnob struct {
@@ -121,6 +124,7 @@ type filePublish struct {
 	Payload     *ynode `yaml:"payload"`
 	Correlation tmpl   `yaml:"correlation"`
 	Headers     *ynode `yaml:"headers"`
+	Contract    string `yaml:"contract"`
 }
 
 type fileSagaStart struct {
