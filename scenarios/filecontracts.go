@@ -162,9 +162,7 @@ func (c *compiler) schemaFile(pos Pos, rel, what string) []byte {
 	// reported at their place in it.
 	sp := &fileParser{name: filepath.Join(dir, rel)}
 	root := sp.parseYAML(data)
-	for _, e := range sp.errs {
-		c.p.errs = append(c.p.errs, e)
-	}
+	c.p.errs = append(c.p.errs, sp.errs...)
 	if root == nil {
 		return nil
 	}
@@ -331,7 +329,7 @@ func (fr *fileRun) schemaVersion(topic, named string) (string, error) {
 	}
 	vs := fr.contracts.set.matching(topic)
 	if len(vs) > 1 {
-		return "", fmt.Errorf("publish %s: the topic carries %s; say which with contract:", topic, strings.Join(vs, " and "))
+		return "", fmt.Errorf("publish %s: the topic carries %s; name one with contract: on the publish", topic, strings.Join(vs, " and "))
 	}
 	if len(vs) == 1 {
 		return vs[0], nil

@@ -235,3 +235,25 @@ func TestAPublishNamesItsVersionWhereSeveralShareATopic(t *testing.T) {
 		t.Fatalf("checks:\n%s", FormatChecks(checks))
 	}
 }
+
+// A topic computed at run time that several versions share, with no version named, fails
+// the run's own check and says what to do, instead of guessing a version.
+func TestAComputedTopicThatSeveralVersionsShareFailsTheRun(t *testing.T) {
+	file := strings.Replace(contractsFile("{sku: kb, quantity: 2}", 0, 0, 0), "reactions:",
+		"    - {version: cart.item-removed@1, topics: [cart.#], schema: {type: object}}\nreactions:", 1)
+	file = strings.Replace(file, "topic: cart.c1.added", `topic: '${"cart.c1." + "added"}'`, 1)
+	s, err := Parse("contracts.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses, err := session.Start(s, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses.RunToEnd()
+	checks := ses.Checks()
+	last := checks[len(checks)-1]
+	if last.Pass || !strings.Contains(last.Detail, "carries cart.item-added@1 and cart.item-removed@1; name one with contract:") {
+		t.Fatalf("checks:\n%s", FormatChecks(checks))
+	}
+}

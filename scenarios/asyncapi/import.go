@@ -113,7 +113,37 @@ func Import(srcs []Source, opts Options) ([]byte, error) {
 		return nil, im.errs
 	}
 	im.pickExamples()
+	if err := im.withinLimits(); err != nil {
+		return nil, err
+	}
 	return im.write(), nil
+}
+
+// Limits of a scenario file (docs/scenario-format.md) the importer writes against, so
+// documents too big for one scenario are refused with what to do rather than with the
+// loader's complaint about a file the user never wrote.
+const (
+	maxContracts = 64
+	maxEntries   = 256 // timeline entries, and reactions
+)
+
+func (im *importer) withinLimits() error {
+	first := im.docs[0].r.file
+	n := 0
+	for _, c := range im.contracts {
+		if c.version != "" {
+			n++
+		}
+	}
+	switch {
+	case n > maxContracts:
+		return Errors{{File: first, Msg: fmt.Sprintf("the documents have %d messages with payloads; a scenario holds at most %d contracts: import fewer documents at a time", n, maxContracts)}}
+	case len(im.examples) > maxEntries:
+		return Errors{{File: first, Msg: fmt.Sprintf("the documents send %d messages; a scenario's timeline holds at most %d: import fewer documents at a time", len(im.examples), maxEntries)}}
+	case len(im.reactions) > maxEntries:
+		return Errors{{File: first, Msg: fmt.Sprintf("the documents receive on %d channels; a scenario holds at most %d reactions: import fewer documents at a time", len(im.reactions), maxEntries)}}
+	}
+	return nil
 }
 
 func validID(s string) bool {

@@ -24,13 +24,6 @@ func (m *omap) set(k string, v any) {
 	m.vals = append(m.vals, v)
 }
 
-func (m *omap) get(k string) (any, bool) {
-	if i := slices.Index(m.keys, k); i >= 0 {
-		return m.vals[i], true
-	}
-	return nil, false
-}
-
 // MarshalJSON writes the keys in order.
 func (m *omap) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer

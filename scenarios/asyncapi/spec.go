@@ -248,7 +248,7 @@ func (d *document) resolve(n *node) (*node, string) {
 func (d *document) pointer(ref string) (*node, string, error) {
 	frag, ok := strings.CutPrefix(ref, "#")
 	if !ok {
-		return nil, "", fmt.Errorf("only references inside the document (#/...) are read, so reading it never reads another file; copy what it names under components:")
+		return nil, "", fmt.Errorf("only references inside the document (#/...) are read, so reading it never reads another file; copy what it names into this document's components")
 	}
 	if frag == "" {
 		return d.root, "", nil
