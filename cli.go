@@ -46,6 +46,8 @@ func cli(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdApp(args[1:], stdout, stderr)
 	case "check":
 		return cmdCheck(args[1:], stdout, stderr)
+	case "import-asyncapi":
+		return cmdImportAsyncAPI(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
@@ -72,6 +74,10 @@ const usage = `usage:
                               time out
   mfelab check <file.yaml>... validate scenario files without running them; exit 0 when
                               all are valid, 2 with file:line:col: what is wrong
+  mfelab import-asyncapi <spec.yaml>... [-o out.yaml] [-id name] [-title text]
+                              write a scenario file from AsyncAPI 3.0 documents, one per
+                              application: apps, topics, ACLs, contracts and an example of
+                              each message; exit 2 with file:line:col: what is wrong
   mfelab replay <file>        replay an exported NDJSON or CloudEvents log through a fresh bus
                               and print the rebuilt state
   mfelab runs [-history file] list the recorded runs, newest first

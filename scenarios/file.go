@@ -109,6 +109,7 @@ func (c *compiler) compile() *Scenario {
 	knobs := c.compileKnobs()
 	c.compileVars()
 	c.compileApps()
+	c.compileContracts()
 	c.names()
 	c.checkTmpl(d.LastUntil, rootsSetup)
 	for _, b := range d.Breakers {
@@ -492,5 +493,5 @@ func (c *compiler) compileReaction(rc fileReaction) {
 
 var (
 	rootsSetup = rootSet{"knob": true, "var": true, "seed": true}
-	rootsRun   = rootsWith(rootsSetup, "elapsed", "apps", "breakers", "records", "dead_letters", "stats", "clients", "aggregators", "sagas")
+	rootsRun   = rootsWith(rootsSetup, "elapsed", "apps", "breakers", "records", "dead_letters", "stats", "clients", "aggregators", "sagas", "contracts")
 )

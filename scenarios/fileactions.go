@@ -174,6 +174,9 @@ func (fr *fileRun) publish(app *App, sc scope, p *filePublish) (*bus.Envelope, e
 		return nil, err
 	}
 	m := bus.Msg{Topic: topic, Payload: body}
+	if m.SchemaVersion, err = fr.schemaVersion(topic, p.Contract); err != nil {
+		return nil, err
+	}
 	if p.Correlation.set {
 		if m.CorrelationID, err = fr.text(p.Correlation, sc, false); err != nil {
 			return nil, err
@@ -202,11 +205,11 @@ func (fr *fileRun) publish(app *App, sc scope, p *filePublish) (*bus.Envelope, e
 	return env, ignoreRefused(err)
 }
 
-// ignoreRefused drops the errors the bus shows itself (an ACL or topic refusal is a
-// rejected trace event), so they do not count twice.
+// ignoreRefused drops the errors the bus shows itself (an ACL refusal or a payload that
+// breaks its contract is a rejected trace event), so they do not count twice.
 func ignoreRefused(err error) error {
 	var acl *bus.ACLError
-	if errors.As(err, &acl) {
+	if errors.As(err, &acl) || errors.Is(err, bus.ErrContract) {
 		return nil
 	}
 	return err

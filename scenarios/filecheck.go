@@ -38,6 +38,7 @@ func (c *compiler) checkPublish(p *filePublish, roots rootSet) {
 	c.checkPayload(p.Payload, roots)
 	c.checkTmpl(p.Correlation, roots)
 	c.checkPayload(p.Headers, roots)
+	c.checkPublishContract(p)
 }
 
 func (c *compiler) checkActions(as []fileAction, roots rootSet) {

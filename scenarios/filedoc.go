@@ -22,6 +22,10 @@ type fileDoc struct {
 
 	// Choreographies are sagas with no conductor (filesagachoreo.go).
 	Choreographies []fileChoreography `yaml:"choreographies"`
+
+	Contracts *fileContracts `yaml:"contracts"`
+
+	contracts *contractSet // compiled from Contracts (filecontracts.go)
 }
 
 type fileKnob struct {
@@ -127,6 +131,7 @@ type filePublish struct {
 	Payload     *ynode `yaml:"payload"`
 	Correlation tmpl   `yaml:"correlation"`
 	Headers     *ynode `yaml:"headers"`
+	Contract    string `yaml:"contract"`
 }
 
 type fileSagaStart struct {

@@ -243,7 +243,12 @@ func (fr *fileRun) setupSagas() error {
 					if !fr.mayPublish(pub.Pos, "publish "+topic) {
 						return async.Failed[any](errors.New("publish limit reached"))
 					}
-					_, err = a.Conn.Send(bus.Msg{Topic: topic, Payload: p, CausationID: x.Cause().ID, CorrelationID: x.ID()})
+					sv, err := fr.schemaVersion(topic, pub.Contract)
+					if err != nil {
+						fr.errRun(pub.Pos, "%v", err)
+						return async.Failed[any](err)
+					}
+					_, err = a.Conn.Send(bus.Msg{Topic: topic, Payload: p, SchemaVersion: sv, CausationID: x.Cause().ID, CorrelationID: x.ID()})
 					return async.Settled[any](nil, err)
 				}
 			}

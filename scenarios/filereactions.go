@@ -19,6 +19,7 @@ func msgValue(d bus.Delivery) *object {
 	o.set("id", d.ID.String())
 	o.set("seq", float64(d.Seq))
 	o.set("attempt", float64(d.Attempt))
+	o.set("contract", d.SchemaVersion)
 	h := newObject()
 	for _, k := range sortedKeys(d.Meta.Headers) {
 		h.set(k, d.Meta.Headers[k])

@@ -53,6 +53,7 @@ type fileRun struct {
 	actN               int
 	limitHit           string
 	errs               []string
+	contracts          *contractRun
 }
 
 // scope is where an action runs: its app, the delivery it reacts to and the names it
@@ -111,7 +112,7 @@ func startFile(r *Run, doc *fileDoc, varNames []string, varNodes []*ynode) error
 		}
 		r.LastUntil(d)
 	}
-	steps := []func() error{fr.setupApps, fr.setupBreakers, fr.setupChoreographies, fr.setupReactions, fr.setupAggregators, fr.setupSagas, fr.setupCalls,
+	steps := []func() error{fr.setupContracts, fr.setupApps, fr.setupBreakers, fr.setupChoreographies, fr.setupReactions, fr.setupAggregators, fr.setupSagas, fr.setupCalls,
 		fr.setupTimeline, fr.setupChecks}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -155,6 +156,7 @@ func (fr *fileRun) env(sc scope, setupOnly bool) *evalEnv {
 			return o, nil
 		}
 		roots["breakers"] = func() (any, error) { return fr.breakerView(), nil }
+		roots["contracts"] = func() (any, error) { return fr.contractsView(), nil }
 		roots["records"] = func() (any, error) { return fr.records, nil }
 		roots["dead_letters"] = func() (any, error) {
 			out := []any{}
