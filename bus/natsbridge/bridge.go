@@ -96,10 +96,10 @@ type Bridge struct {
 	outSeq  map[string]uint64
 	lastEnv *bus.Envelope // the last one sent
 	out     nats.Msg      // reused: the client has copied a message out when PublishMsg returns
-	outVals [maxHeaders]string
+	enc     headerEncoder // reused likewise
 
 	// The import goroutine's.
-	inSeq map[string]uint64
+	inSeq map[seqKey]uint64
 
 	recentMu sync.Mutex
 	recent   [recentForwards]*bus.Envelope
@@ -163,7 +163,7 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	br := &Bridge{
 		b: b, id: newBusID(), user: opts.User, log: opts.Logger.With("component", "natsbridge"),
 		in: make(chan *nats.Msg, opts.PendingLimit), stop: make(chan struct{}), done: make(chan struct{}),
-		outSeq: map[string]uint64{}, inSeq: map[string]uint64{},
+		outSeq: map[string]uint64{}, inSeq: map[seqKey]uint64{},
 	}
 	br.out.Header = make(nats.Header, maxHeaders)
 	br.remote.Store(&map[string]*bus.App{})
@@ -309,7 +309,7 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 	if numbered || len(br.outSeq) < maxNumbered {
 		n++
 	}
-	if err := encodeHeaders(br.out.Header, &br.outVals, br.id, env, n); err != nil {
+	if err := br.enc.encode(br.out.Header, br.id, env, n); err != nil {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
