@@ -332,12 +332,16 @@
     }
 
     // publish sends payload (JSON text) to topic; opts: correlation, causation (an
-    // envelope ID), schema. It returns the envelope as sent.
+    // envelope ID), schema, headers (the envelope's free headers, {name: string}). It
+    // returns the envelope as sent.
     publish(topic, payload, opts) {
       opts = opts || {};
       const bad = validTopic(topic);
       if (bad) throw new Error(bad);
       JSON.parse(payload); // the bus refuses a payload that is not JSON: say so here
+      if (opts.causation && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(opts.causation)) {
+        throw new Error(`"${opts.causation}" is not an envelope ID (a UUID): the bus would refuse the message`);
+      }
       const now = Date.now();
       const n = (this.counts.get(topic) || 0) + 1;
       this.counts.set(topic, n);
@@ -347,6 +351,12 @@
       if (opts.correlation) headers[H.correlation] = writeValue((env.correlation = opts.correlation));
       if (opts.causation) headers[H.causation] = env.causation = opts.causation;
       if (opts.schema) headers[H.schema] = writeValue((env.schema = opts.schema));
+      if (opts.headers && Object.keys(opts.headers).length > 0) {
+        for (const [k, v] of Object.entries(opts.headers)) {
+          if (typeof v !== "string") throw new Error(`header ${k}: the bus's headers are strings, not ${JSON.stringify(v)}`);
+        }
+        headers[H.headers] = JSON.stringify((env.headers = opts.headers));
+      }
       this.conn.publish(topic, payload, headers);
       return env;
     }
