@@ -195,7 +195,8 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 		// A message is sent as it is published, with the bus locked (see onTrace): a
 		// connection that stops taking data must fail soon, and the client reconnect and
 		// buffer, rather than hold every publisher of the bus for the client's default
-		// minute. Two seconds is what the server allows its own clients.
+		// minute. A server on loopback or a LAN that takes nothing for two seconds, with
+		// the socket's buffer full before that, is as good as gone.
 		nats.FlusherTimeout(writeTimeout),
 	}
 	if opts.ReconnectBuffer != 0 {
