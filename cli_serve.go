@@ -76,6 +76,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, u := range shareURLs(ws) {
 			fmt.Fprintf(stdout, "  %s\n", u)
 		}
+		fmt.Fprintf(stdout, "  (docs/browser/index.html is a microfrontend that joins from a browser: open it and connect to this address)\n")
 	}
 	if *acl {
 		names := make([]string, len(opts.Apps))

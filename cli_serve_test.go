@@ -3,13 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"mfelab/bus"
 	"mfelab/bus/natsbridge"
@@ -159,4 +165,145 @@ func TestServeRefusesBadUsage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// pageLine is a line the page's client prints under Node (testdata/browser/client.js).
+type pageLine struct {
+	Ready    bool
+	Error    string
+	Received *pageEnv // a message it saw, as decodeEnvelope reads it
+	Sent     *pageEnv // the envelope it published
+}
+
+type pageEnv struct {
+	Topic, Payload, Source, ID, Bridge, Correlation, Causation, Traceparent string
+	Seq                                                                     uint64
+	Foreign                                                                 bool
+}
+
+// TestServeTakesTheBrowserPage runs the example page's client code (docs/browser) under
+// Node against `mfelab serve -websocket`: a message of a bus reaches the page with its
+// envelope, and the page's message reaches the bus as published by the remote app
+// "browser", its identity intact.
+func TestServeTakesTheBrowserPage(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed: the page's client is tested from Go in bus/natsbridge")
+	}
+	if out, err := exec.Command(node, "--experimental-websocket", "-e", "if (typeof WebSocket !== 'function') process.exit(3)").CombinedOutput(); err != nil {
+		t.Skipf("this node has no WebSocket (%v: %s)", err, out)
+	}
+	url, printed := startServe(t, "-websocket", "127.0.0.1:0")
+	ws := ""
+	for _, l := range strings.Split(printed, "\n") {
+		if u := strings.TrimSpace(l); strings.HasPrefix(u, "ws://") {
+			ws = u
+		}
+	}
+	if ws == "" {
+		t.Fatalf("no websocket URL printed:\n%s", printed)
+	}
+	if !strings.Contains(printed, "docs/browser") {
+		t.Errorf("the output does not point to the example page:\n%s", printed)
+	}
+
+	b := bus.New(natsbridge.LiveOptions(bus.Options{}))
+	br, err := natsbridge.Connect(b, url, natsbridge.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(br.Close)
+	fromPage := make(chan *bus.Envelope, 1)
+	if _, err := b.MustRegister(bus.AppConfig{Name: "inventory"}).Subscribe("browser.#", func(_ context.Context, d bus.Delivery) error {
+		fromPage <- d.Envelope
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--experimental-websocket", filepath.Join("testdata", "browser", "client.js"),
+		ws, "cart.#", "browser.hello", `{"from":"the page"}`, "order 7")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	lines := make(chan pageLine)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var l pageLine
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				l.Error = fmt.Sprintf("printed %q: %v", sc.Text(), err)
+			}
+			lines <- l
+		}
+		close(lines)
+	}()
+	next := func(what string) (l pageLine) {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the page client ended before %s; stderr: %s", what, stderr.String())
+			}
+			if l.Error != "" {
+				t.Fatalf("the page client failed before %s: %s", what, l.Error)
+			}
+			return l
+		case <-ctx.Done():
+			t.Fatalf("no %s within 30s; stderr: %s", what, stderr.String())
+		}
+		return l
+	}
+	if !next("ready").Ready {
+		t.Fatal("the page client did not say it was ready")
+	}
+
+	t.Run("a bus message reaches the page with its envelope", func(t *testing.T) {
+		cause := uuid.MustParse("0190c4a2-0000-7000-8000-0000000000bb")
+		sent, err := b.MustRegister(bus.AppConfig{Name: "cart"}).Send(bus.Msg{Topic: "cart.added", Payload: map[string]string{"sku": "mouse"},
+			CorrelationID: "order 7", CausationID: cause})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := next("the bus message").Received
+		if got == nil || got.Foreign || got.Topic != "cart.added" || got.ID != sent.ID.String() || got.Source != "cart" || got.Bridge != br.ID() ||
+			got.Seq != sent.Seq || got.Correlation != "order 7" || got.Causation != cause.String() || got.Traceparent != sent.Meta.TraceParent.String() ||
+			got.Payload != `{"sku":"mouse"}` {
+			t.Errorf("the page saw %+v, want %v (id %s, bridge %s)", got, sent, sent.ID, br.ID())
+		}
+	})
+	t.Run("the page's message reaches the bus as from the remote app browser", func(t *testing.T) {
+		if _, err := io.WriteString(stdin, "publish\n"); err != nil {
+			t.Fatal(err)
+		}
+		page := next("the page's publish").Sent
+		select {
+		case env := <-fromPage:
+			if page == nil || env.ID.String() != page.ID || env.Meta.Source != "browser" || env.Meta.CorrelationID != "order 7" ||
+				env.Meta.TraceParent.String() != page.Traceparent || string(env.Payload) != `{"from":"the page"}` {
+				t.Errorf("the bus received %v %+v, the page sent %+v", env, env.Meta, page)
+			}
+			if a := b.App("browser"); a == nil || !a.Remote() {
+				t.Errorf("app browser is %v, want a remote app", a)
+			}
+			if o, ok := natsbridge.OriginOf(env); !ok || o.Bridge != page.Bridge || o.Seq != page.Seq {
+				t.Errorf("origin %+v (%v), want the page's bridge %s and seq %d", o, ok, page.Bridge, page.Seq)
+			}
+		case <-ctx.Done():
+			t.Fatalf("the page's message did not reach the bus; stats %+v", br.Stats())
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -123,6 +124,7 @@ func BenchmarkNATSRoundTrip(b *testing.B) {
 				<-p.pongs
 			}
 			lat := make([]time.Duration, 0, b.N)
+			cpu0 := cpuTime()
 			b.ResetTimer()
 			for b.Loop() {
 				start := time.Now()
@@ -133,6 +135,7 @@ func BenchmarkNATSRoundTrip(b *testing.B) {
 				lat = append(lat, time.Since(start))
 			}
 			b.StopTimer()
+			reportCPU(b, cpu0, len(lat))
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
@@ -151,6 +154,7 @@ func BenchmarkNATSThroughput(b *testing.B) {
 			p := tg.setup(b, srv.URL())
 			defer p.close()
 			sent := int64(0)
+			cpu0 := cpuTime()
 			start := time.Now()
 			for b.Loop() {
 				for sent-p.got.Load() >= window {
@@ -169,6 +173,27 @@ func BenchmarkNATSThroughput(b *testing.B) {
 				time.Sleep(50 * time.Microsecond)
 			}
 			b.ReportMetric(float64(sent)/time.Since(start).Seconds(), "msgs/s")
+			reportCPU(b, cpu0, int(sent))
 		})
+	}
+}
+
+// cpuTime is the CPU time this process has used so far, user and system, on every core:
+// the server, both clients and both buses run in it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time spent per message (or round trip) since cpu0, as
+// cpu-µs/op. Unlike the rates, it hardly changes when other work shares the machine, so
+// it compares the bridge with bare nats.go even on a busy one; on a quiet machine with
+// two cores, throughput follows it.
+func reportCPU(b *testing.B, cpu0 time.Duration, n int) {
+	if n > 0 {
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(n), "cpu-µs/op")
 	}
 }

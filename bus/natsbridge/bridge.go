@@ -67,6 +67,8 @@ const (
 	// recentForwards is how many forwarded messages are kept to name the one a server
 	// refusal is about (the refusal names only the subject).
 	recentForwards = 256
+	// writeTimeout bounds a write to the server (see connect).
+	writeTimeout = 2 * time.Second
 )
 
 // Bridge joins a local bus to a NATS connection. Messages the bus publishes on an exported
@@ -92,14 +94,19 @@ type Bridge struct {
 	remoteMu sync.Mutex
 	remote   atomic.Pointer[map[string]*bus.App] // copy on write: read on every forward
 
-	// The loop's: the forward handler runs on the bus loop, one delivery at a time.
-	outSeq  map[string]uint64
-	lastEnv *bus.Envelope // the last one sent
-	out     nats.Msg      // reused: the client has copied a message out when PublishMsg returns
-	outVals [maxHeaders]string
+	// Sending: at publish (the tap, under the bus's locks) and on redelivery (the loop).
+	exportPats []string
+	untap      func()
+	sendMu     sync.Mutex
+	outSeq     map[string]uint64
+	lastEnv    *bus.Envelope           // the last one redelivered
+	out        nats.Msg                // reused: the client has copied a message out when PublishMsg returns
+	enc        headerEncoder           // reused likewise
+	failed     map[*bus.Envelope]error // sends that failed at publish, for their delivery to report
+	nfailed    atomic.Int64
 
 	// The import goroutine's.
-	inSeq map[string]uint64
+	inSeq map[seqKey]uint64
 
 	recentMu sync.Mutex
 	recent   [recentForwards]*bus.Envelope
@@ -163,7 +170,7 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	br := &Bridge{
 		b: b, id: newBusID(), user: opts.User, log: opts.Logger.With("component", "natsbridge"),
 		in: make(chan *nats.Msg, opts.PendingLimit), stop: make(chan struct{}), done: make(chan struct{}),
-		outSeq: map[string]uint64{}, inSeq: map[string]uint64{},
+		outSeq: map[string]uint64{}, inSeq: map[seqKey]uint64{}, failed: map[*bus.Envelope]error{},
 	}
 	br.out.Header = make(nats.Header, maxHeaders)
 	br.remote.Store(&map[string]*bus.App{})
@@ -185,6 +192,12 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 		nats.ErrorHandler(br.onAsyncError),
 		nats.DisconnectErrHandler(br.onDisconnect),
 		nats.ReconnectHandler(br.onReconnect),
+		// A message is sent as it is published, with the bus locked (see onTrace): a
+		// connection that stops taking data must fail soon, and the client reconnect and
+		// buffer, rather than hold every publisher of the bus for the client's default
+		// minute. A server on loopback or a LAN that takes nothing for two seconds, with
+		// the socket's buffer full before that, is as good as gone.
+		nats.FlusherTimeout(writeTimeout),
 	}
 	if opts.ReconnectBuffer != 0 {
 		nopts = append(nopts, nats.ReconnectBufSize(opts.ReconnectBuffer))
@@ -210,6 +223,8 @@ func connect(b *bus.Bus, url string, opts Options, extra ...nats.Option) (*Bridg
 	// One channel for every subscription keeps remote messages in the order the server
 	// sent them, and one goroutine publishes them on the bus.
 	go br.importLoop()
+	br.exportPats = export
+	br.untap = b.Tap(br.onTrace)
 	for _, p := range export {
 		s, err := app.Subscribe(p, br.forward)
 		if err != nil {
@@ -277,6 +292,9 @@ func (br *Bridge) Close() {
 	if br.closed.Swap(true) {
 		return
 	}
+	if br.untap != nil {
+		br.untap()
+	}
 	for _, s := range br.export {
 		s.Unsubscribe()
 	}
@@ -294,22 +312,78 @@ func (br *Bridge) Close() {
 	}
 }
 
-// forward sends one local message to NATS. It runs on the bus loop; a failure returns a
-// *ForwardError, which the bus turns into a dead letter with the reason.
+// onTrace sends a local message on an exported topic to NATS as it is published, on the
+// publisher's goroutine, rather than wait for its delivery to the bridge's app on the
+// loop: one goroutine hand-off less on the way out. The delivery still happens, for the
+// trace, and reports a failed send as its error, which makes it a dead letter.
+func (br *Bridge) onTrace(e bus.TraceEvent) {
+	if e.Kind != bus.TracePublished || e.Env == nil || br.closed.Load() {
+		return
+	}
+	env := e.Env
+	if _, remote := (*br.remote.Load())[env.Meta.Source]; remote {
+		return // it came from NATS: it never goes back
+	}
+	exported := false
+	for _, p := range br.exportPats {
+		if bus.MatchTopic(p, env.Topic) {
+			exported = true
+			break
+		}
+	}
+	if !exported {
+		return
+	}
+	br.sendMu.Lock()
+	defer br.sendMu.Unlock()
+	if err := br.send(env); err != nil {
+		br.failed[env] = err
+		br.nfailed.Add(1)
+	}
+}
+
+// forward is the delivery of a local message to the bridge's app. A first delivery was
+// sent when it was published (onTrace) and reports only whether that failed; a
+// redelivery sends it again. It runs on the bus loop; a failure returns a *ForwardError,
+// which the bus turns into a dead letter with the reason.
 func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 	env := d.Envelope
-	if env == br.lastEnv && d.Attempt == 1 {
-		return nil // sent already: a second export pattern matched it
+	if d.Attempt == 1 {
+		if br.nfailed.Load() == 0 {
+			return nil
+		}
+		br.sendMu.Lock()
+		err, failed := br.failed[env]
+		if failed {
+			delete(br.failed, env)
+			br.nfailed.Add(-1)
+		}
+		br.sendMu.Unlock()
+		return err
+	}
+	br.sendMu.Lock()
+	defer br.sendMu.Unlock()
+	if env == br.lastEnv {
+		return nil // sent again already: a second export pattern matched it
 	}
 	if _, remote := (*br.remote.Load())[env.Meta.Source]; remote {
-		return nil // it came from NATS: it never goes back
+		return nil
 	}
+	if err := br.send(env); err != nil {
+		return err
+	}
+	br.lastEnv = env
+	return nil
+}
+
+// send puts env on NATS; the caller holds sendMu.
+func (br *Bridge) send(env *bus.Envelope) error {
 	subject := env.Topic // see SubjectFor: a published topic is its own subject
 	n, numbered := br.outSeq[subject]
 	if numbered || len(br.outSeq) < maxNumbered {
 		n++
 	}
-	if err := encodeHeaders(br.out.Header, &br.outVals, br.id, env, n); err != nil {
+	if err := br.enc.encode(br.out.Header, br.id, env, n); err != nil {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
@@ -326,7 +400,6 @@ func (br *Bridge) forward(_ context.Context, d bus.Delivery) error {
 		br.stats.forwardFailed.Add(1)
 		return &ForwardError{Topic: env.Topic, Err: err}
 	}
-	br.lastEnv = env
 	if n > 0 {
 		br.outSeq[subject] = n
 	}

@@ -538,3 +538,29 @@ func TestOverlappingPatternsCarryAMessageOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestAMessageLeavesWhenItIsPublished(t *testing.T) {
+	srv := startServer(t, ServerOptions{})
+	a, brA := join(t, srv.URL(), Options{Driven: true, Import: []string{}}) // nobody runs its loop yet
+	b, _ := join(t, srv.URL(), Options{Export: []string{}})
+	got := subscribe(t, b, "inventory", "cart.#")
+	traceA := trace(a)
+	sent, err := a.MustRegister(bus.AppConfig{Name: "cart"}).Publish("cart.added", "now")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the message on the other bus", func() bool { e := got.last(); return e != nil && e.ID == sent.ID })
+
+	// Its delivery to the bridge's app, when the loop runs, records it on the trace and
+	// sends nothing again.
+	a.RunUntilIdle()
+	delivered := traceA.find(func(e bus.TraceEvent) bool {
+		return e.Kind == bus.TraceDelivered && e.Env == sent && e.App == brA.App().Name()
+	})
+	if len(delivered) != 1 {
+		t.Errorf("%d deliveries of %v to the bridge's app, want 1", len(delivered), sent)
+	}
+	if st := brA.Stats(); st.Forwarded != 1 || st.ForwardFailed != 0 {
+		t.Errorf("stats %+v, want the one message forwarded once", st)
+	}
+}

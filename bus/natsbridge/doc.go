@@ -10,6 +10,15 @@
 // its lifeline as remote. The bridge's own app (Options.App) receives what it forwards,
 // which shows on the trace as deliveries to it.
 //
+// A local message leaves for NATS as it is published, from the publisher's goroutine
+// (the bridge taps the bus), not when the loop delivers it to the bridge's app: that
+// would cost every message a hand-off to the loop's goroutine before it could leave, and
+// a paused loop would hold it back although it is published. The delivery follows on the
+// loop, records the message on the trace, and turns a send that failed into a dead
+// letter, which a redelivery sends again. The send takes place with the bus locked, so a
+// connection that stops taking data fails after two seconds (the client then reconnects
+// and buffers) rather than hold the bus's publishers longer.
+//
 // A topic travels as the subject of the same name. Patterns map as SubjectsFor says: `+`
 // is `*`, `#` alone is `>`, and `x.#` is both `x` and `x.>`, since NATS `>` needs at least
 // one more token where the bus's `#` takes zero or more.

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -77,17 +78,25 @@ func OriginOf(env *bus.Envelope) (o Origin, ok bool) {
 // from NATS clients other than a bridge (a `nats pub`, a service).
 const ForeignApp = "nats"
 
-// maxHeaders is how many headers encodeHeaders writes at most.
+// maxHeaders is how many headers a headerEncoder writes at most.
 const maxHeaders = 5
 
-// encodeHeaders writes env's identity into h, which it clears first, using vals for the
-// values. subjectSeq is 0 when the sender does not number the subject. It runs for every
-// message forwarded: the bridge reuses h and vals (the client has written the headers out
-// by the time a publish returns), and every value is a slice of one string.
-func encodeHeaders(h nats.Header, vals *[maxHeaders]string, busID string, env *bus.Envelope, subjectSeq uint64) error {
-	var arena [320]byte
-	buf := arena[:0]
-	var cut [10]int // value i is buf[cut[2i]:cut[2i+1]]
+// headerEncoder writes envelopes' identities into NATS headers. It runs for every message
+// forwarded and is reused from one to the next, so that a forward allocates nothing of
+// its own: its values are slices of one buffer, which the next encode overwrites. That is
+// safe because the client has copied the headers out by the time a publish returns, and
+// nothing else reads them; an encoder is for one goroutine at a time (the bus loop's).
+type headerEncoder struct {
+	buf  []byte
+	vals [maxHeaders]string
+}
+
+// encode writes env's identity into h, which it clears first. subjectSeq is 0 when the
+// sender does not number the subject. The values h holds stay valid until the next
+// encode.
+func (e *headerEncoder) encode(h nats.Header, busID string, env *bus.Envelope, subjectSeq uint64) error {
+	buf := e.buf[:0]
+	var cut [2 * maxHeaders]int // value i is buf[cut[2i]:cut[2i+1]]
 	n := 0
 	mark := func() { cut[n] = len(buf); n++ }
 
@@ -146,11 +155,15 @@ func encodeHeaders(h nats.Header, vals *[maxHeaders]string, busID string, env *b
 		keys[k] = HeaderHeaders
 		k++
 	}
-	all := string(buf)
+	e.buf = buf // keep what it grew to for the next message
 	clear(h)
+	if len(buf) == 0 {
+		return nil // cannot happen (the origin header is never empty); keeps the slice below safe
+	}
+	all := unsafe.String(&buf[0], len(buf))
 	for i := range k {
-		vals[i] = all[cut[2*i]:cut[2*i+1]]
-		h[keys[i]] = vals[i : i+1 : i+1]
+		e.vals[i] = all[cut[2*i]:cut[2*i+1]]
+		h[keys[i]] = e.vals[i : i+1 : i+1]
 	}
 	return nil
 }

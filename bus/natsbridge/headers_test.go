@@ -32,8 +32,8 @@ func TestHeadersRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := nats.Header{"Stale": {"from the message before"}}
-			var vals [maxHeaders]string
-			if err := encodeHeaders(h, &vals, "bus-1", env, 9); err != nil {
+			var enc headerEncoder
+			if err := enc.encode(h, "bus-1", env, 9); err != nil {
 				t.Fatal(err)
 			}
 			if _, stale := h["Stale"]; stale {

@@ -73,7 +73,7 @@ func (br *Bridge) importMsg(m *nats.Msg) {
 // duplicate (two import patterns matched), a skipped number a loss, counted and traced.
 // It reports whether to import the message.
 func (br *Bridge) checkSeq(app *bus.App, in incoming, topic string) bool {
-	key := in.bus + " " + topic
+	key := seqKey{in.bus, topic}
 	last, seen := br.inSeq[key]
 	if seen && in.subjectSeq <= last {
 		br.stats.duplicates.Add(1)
@@ -91,6 +91,11 @@ func (br *Bridge) checkSeq(app *bus.App, in incoming, topic string) bool {
 	}
 	return true
 }
+
+// seqKey names a sender's numbering of one subject: its bridge id and the topic. A pair
+// of strings the message already holds, where one joined string would be made anew for
+// every message.
+type seqKey struct{ bus, topic string }
 
 // remoteApp returns the app that stands for a remote publisher, registering it on first
 // use.
