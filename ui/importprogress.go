@@ -44,8 +44,9 @@ type importJob struct {
 // two looks at whether it was cancelled.
 const storeBatch = 4096
 
-// progressEvery is the least time between two updates of the dialog.
-const progressEvery = 50 * time.Millisecond
+// progressEvery is the least time between two updates of the dialog: each repaints the
+// window, which with software rendering can take tens of milliseconds.
+const progressEvery = 250 * time.Millisecond
 
 // startImport starts importing the log named name from r (size bytes, 0 when not
 // known), closing r when done with it, and returns the job; nil when another import is
