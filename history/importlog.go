@@ -145,14 +145,13 @@ func (l *Log) readStr(b []byte) (string, []byte) {
 // packed is a message in the pieces add packs: what the fast NDJSON reader or an
 // envelope gives, byte slices that need not outlive the call.
 type packed struct {
-	id, cause                      uuid.UUID
-	topic, source, schema, corr    []byte
-	ts                             time.Time
-	seq                            uint64
-	payload                        []byte
-	trace                          bus.TraceContext
-	headerKeys, headerValues       []string // sorted by key
-	topicRef, sourceRef, schemaRef uint32   // filled by add when interned
+	id, cause                   uuid.UUID
+	topic, source, schema, corr []byte
+	ts                          time.Time
+	seq                         uint64
+	payload                     []byte
+	trace                       bus.TraceContext
+	headerKeys, headerValues    []string // sorted by key
 }
 
 // addEnvelope packs env, which Import checked.
