@@ -354,31 +354,37 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mfelab replay: want the file to replay\n")
 		return exitUsage
 	}
-	res, err := history.ReadFile(file)
+	// The log is held packed and the trace only its newest events, each line printed as
+	// its event happens: a log of a million messages replays in a few hundred megabytes.
+	log, err := history.ReadLogFile(context.Background(), file, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab replay: %v\n", err)
 		return exitFail
 	}
-	for _, le := range res.Errors {
+	for _, le := range log.Errors() {
 		fmt.Fprintf(stderr, "mfelab replay: %s: skipped %v\n", file, le)
 	}
-	ses, err := session.Replay(res.Envelopes, 0, "replay of "+file)
+	ses, err := session.ReplayFrom(log, 0, "replay of "+file)
 	if err != nil {
 		fmt.Fprintf(stderr, "mfelab replay: %v\n", err)
 		return exitFail
 	}
-	ses.RunToEnd()
-	if !*quiet {
-		for _, line := range ses.Trace().Lines() {
-			fmt.Fprintln(stdout, line)
-		}
-		fmt.Fprintln(stdout)
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	if *quiet {
+		ses.RunToEndLines(nil)
+	} else {
+		ses.RunToEndLines(func(line string) {
+			out.WriteString(line)
+			out.WriteByte('\n')
+		})
+		fmt.Fprintln(out)
 	}
-	fmt.Fprintf(stdout, "Replayed %s (%s skipped)\n\nRebuilt state\n%s", count(len(res.Envelopes), "message"), count(len(res.Errors), "line"),
+	fmt.Fprintf(out, "Replayed %s (%s skipped)\n\nRebuilt state\n%s", count(log.Len(), "message"), count(len(log.Errors()), "line"),
 		indent(scenarios.FormatSnapshots(ses.Run().World.Snapshots())))
 	checks := ses.Checks()
 	if !scenarios.Passed(checks) {
-		fmt.Fprintf(stdout, "\n%s", scenarios.FormatChecks(checks))
+		fmt.Fprintf(out, "\n%s", scenarios.FormatChecks(checks))
 		return exitFail
 	}
 	return exitOK

@@ -11,15 +11,25 @@ import (
 
 // ReadFile imports an exported log from path, as ReadFrom does.
 func ReadFile(path string) (ImportResult, error) {
-	f, err := os.Open(path)
+	f, err := openLog(path)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	defer f.Close()
-	if info, err := f.Stat(); err == nil && info.IsDir() {
-		return ImportResult{}, fmt.Errorf("%w; choose an exported log", &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR})
-	}
 	return ReadFrom(path, f)
+}
+
+// openLog opens the exported log at path, or says that it is a directory.
+func openLog(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%w; choose an exported log", &fs.PathError{Op: "read", Path: path, Err: syscall.EISDIR})
+	}
+	return f, nil
 }
 
 // ReadBytes is ReadFrom for data already read; name is used in errors.
@@ -41,28 +51,7 @@ func ReadFrom(name string, r io.Reader) (ImportResult, error) {
 func readFrom(name string, r io.Reader, limit int) (ImportResult, error) {
 	in := newInput(r)
 	in.limit = limit
-	f := NDJSON
-	if err := in.skipSpace(); err != nil && err != io.EOF {
-		return ImportResult{}, fmt.Errorf("%s: import: read line %d: %w", name, in.line, err)
-	}
-	if c, err := in.br.Peek(1); err == nil && c[0] == '[' {
-		f = CloudEvents
-	}
 	var res ImportResult
-	var err error
-	if f == CloudEvents {
-		res, err = in.cloudEvents()
-	} else {
-		res, err = in.ndjson()
-	}
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(res.Envelopes) == 0 {
-		if len(res.Errors) > 0 {
-			return res, fmt.Errorf("%s: no message could be read (first problem: %v)", name, res.Errors[0])
-		}
-		return res, fmt.Errorf("%s: the file holds no messages", name)
-	}
-	return res, nil
+	err := in.read(name, (*resultSink)(&res))
+	return res, err
 }

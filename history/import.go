@@ -3,6 +3,7 @@ package history
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,13 +40,133 @@ const maxLine = 16 << 20
 // (or element) at a time, besides the good envelopes. err is set only when r itself
 // cannot be read.
 func Import(r io.Reader, f Format) (ImportResult, error) {
+	var res ImportResult
 	switch f {
 	case NDJSON:
-		return newInput(r).ndjson()
+		return res, newInput(r).ndjson((*resultSink)(&res))
 	case CloudEvents:
-		return newInput(r).cloudEvents()
+		return res, newInput(r).cloudEvents((*resultSink)(&res))
 	}
-	return ImportResult{}, fmt.Errorf("import format %q: only ndjson and cloudevents can be imported", f)
+	return res, fmt.Errorf("import format %q: only ndjson and cloudevents can be imported", f)
+}
+
+// sink takes what an import reads, in file order.
+type sink interface {
+	// fast takes an NDJSON line that holds more than white space if it can read it the
+	// quick way; it reports false to have parseEnvelope read and check it.
+	fast(line []byte) bool
+	good(env *bus.Envelope)
+	bad(e LineError)
+	Len() int
+	errors() []LineError
+}
+
+// resultSink gathers an ImportResult.
+type resultSink ImportResult
+
+func (r *resultSink) fast([]byte) bool       { return false }
+func (r *resultSink) good(env *bus.Envelope) { r.Envelopes = append(r.Envelopes, env) }
+func (r *resultSink) bad(e LineError)        { r.Errors = append(r.Errors, e) }
+func (r *resultSink) Len() int               { return len(r.Envelopes) }
+func (r *resultSink) errors() []LineError    { return r.Errors }
+
+func (l *Log) good(env *bus.Envelope) { l.addEnvelope(env) }
+func (l *Log) bad(e LineError)        { l.errs = append(l.errs, e) }
+func (l *Log) errors() []LineError    { return l.errs }
+
+// Progress is how far an import has read.
+type Progress struct {
+	Line     int   // the line being read
+	Messages int   // messages read so far
+	Skipped  int   // lines (or elements) that could not be read, so far
+	Bytes    int64 // bytes of the input read so far
+}
+
+// tickEvery is how many lines or elements an import reads between two looks at its
+// context and two reports of its progress.
+const tickEvery = 4096
+
+// tick counts a line or element read; every tickEvery of them it reports the progress
+// and returns the context's error once it is cancelled.
+func (in *input) tick(s sink, skipped int) error {
+	if in.ticks++; in.ticks%tickEvery != 0 {
+		return nil
+	}
+	if in.progress != nil {
+		in.progress(Progress{Line: in.line, Messages: s.Len(), Skipped: skipped, Bytes: in.counted.n - int64(in.br.Buffered())})
+	}
+	if in.ctx != nil {
+		return in.ctx.Err()
+	}
+	return nil
+}
+
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// read imports an export into s, telling NDJSON from a CloudEvents batch by its first
+// byte that is not white space: a batch starts with '['. It fails when the input cannot
+// be read, when the import is cancelled, or when not one line of it is a message;
+// otherwise the bad lines went to s. name is used in errors.
+func (in *input) read(name string, s sink) error {
+	f := NDJSON
+	if err := in.skipSpace(); err != nil && err != io.EOF {
+		return fmt.Errorf("%s: import: read line %d: %w", name, in.line, err)
+	}
+	if c, err := in.br.Peek(1); err == nil && c[0] == '[' {
+		f = CloudEvents
+	}
+	var err error
+	if f == CloudEvents {
+		err = in.cloudEvents(s)
+	} else {
+		err = in.ndjson(s)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if s.Len() == 0 {
+		if errs := s.errors(); len(errs) > 0 {
+			return fmt.Errorf("%s: no message could be read (first problem: %v)", name, errs[0])
+		}
+		return fmt.Errorf("%s: the file holds no messages", name)
+	}
+	return nil
+}
+
+// ReadLog imports an exported log from r, as ReadFrom does, into a compact Log: memory
+// holds one line at a time besides the packed messages, so a log of a million messages
+// takes tens of megabytes, not the hundreds its envelopes would. progress, when not nil,
+// is called every few thousand lines on the reading goroutine; cancelling ctx stops the
+// import with an error that wraps ctx.Err(). name is used in errors.
+func ReadLog(ctx context.Context, name string, r io.Reader, progress func(Progress)) (*Log, error) {
+	in := newInput(r)
+	in.ctx, in.progress = ctx, progress
+	l := newLog()
+	if err := in.read(name, l); err != nil {
+		return nil, err
+	}
+	l.scratch = nil
+	return l, nil
+}
+
+// ReadLogFile is ReadLog of the file at path.
+func ReadLogFile(ctx context.Context, path string, progress func(Progress)) (*Log, error) {
+	f, err := openLog(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadLog(ctx, path, f, progress)
 }
 
 // input reads an export, counting lines.
@@ -56,6 +177,11 @@ type input struct {
 	buf  []byte // the current line or element, when it spans reads; reused
 	// limit bounds a line or element: maxLine, less in tests
 	limit int
+
+	counted  *counter
+	ctx      context.Context // nil: the import cannot be cancelled
+	progress func(Progress)  // nil: nobody asks
+	ticks    int
 }
 
 // bom is the UTF-8 byte-order mark some editors write at the start of a file.
@@ -63,7 +189,8 @@ var bom = []byte{0xEF, 0xBB, 0xBF}
 
 // newInput reads r, past a UTF-8 byte-order mark if it starts with one.
 func newInput(r io.Reader) *input {
-	in := &input{br: bufio.NewReaderSize(r, 64<<10), line: 1, limit: maxLine}
+	c := &counter{r: r}
+	in := &input{br: bufio.NewReaderSize(c, 64<<10), line: 1, limit: maxLine, counted: c}
 	if b, err := in.br.Peek(len(bom)); err == nil && bytes.Equal(b, bom) {
 		in.br.Discard(len(bom))
 	}
@@ -158,26 +285,32 @@ func (in *input) readLine() (line []byte, tooLong bool, err error) {
 	}
 }
 
-func (in *input) ndjson() (ImportResult, error) {
-	var res ImportResult
+// ndjson reads NDJSON lines into s.
+func (in *input) ndjson(s sink) error {
 	col := in.col // white space already read on the first line, telling the format
+	skipped := 0
 	for ; ; col = 0 {
 		n := in.line
 		line, tooLong, err := in.readLine()
 		if err != nil && err != io.EOF {
-			return res, fmt.Errorf("import: read line %d: %w", n, err)
+			return fmt.Errorf("import: read line %d: %w", n, err)
 		}
 		if tooLong {
-			res.Errors = append(res.Errors, LineError{n, "longer than " + sizeText(in.limit) + "; skipped"})
-		} else if len(bytes.Trim(line, jsonSpace)) > 0 {
+			s.bad(LineError{n, "longer than " + sizeText(in.limit) + "; skipped"})
+			skipped++
+		} else if len(bytes.Trim(line, jsonSpace)) > 0 && !s.fast(line) {
 			if env, perr := parseEnvelope(line, col); perr != nil {
-				res.Errors = append(res.Errors, LineError{n, perr.Error()})
+				s.bad(LineError{n, perr.Error()})
+				skipped++
 			} else {
-				res.Envelopes = append(res.Envelopes, env)
+				s.good(env)
 			}
 		}
 		if err == io.EOF {
-			return res, nil
+			return nil
+		}
+		if err := in.tick(s, skipped); err != nil {
+			return fmt.Errorf("import stopped at line %d: %w", in.line, err)
 		}
 	}
 }

@@ -19,35 +19,40 @@ import (
 // element is reported by the line it starts on and the next one is read; when the array
 // itself is broken (a missing comma, a file cut short) the rest cannot be located, and
 // the last error says it was not read.
-func (in *input) cloudEvents() (ImportResult, error) {
-	var res ImportResult
-	stop := func(line int, reason string) (ImportResult, error) {
-		res.Errors = append(res.Errors, LineError{line, reason + "; the rest of the file was not read"})
-		return res, nil
+func (in *input) cloudEvents(s sink) error {
+	skipped := 0
+	stop := func(line int, reason string) error {
+		s.bad(LineError{line, reason + "; the rest of the file was not read"})
+		return nil
 	}
 	if err := in.skipSpace(); err != nil && err != io.EOF {
-		return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+		return fmt.Errorf("import: read line %d: %w", in.line, err)
 	}
 	if c, err := in.readByte(); err != nil || c != '[' {
-		return res, fmt.Errorf("import: a CloudEvents batch must be a JSON array (line %d)", in.line)
+		return fmt.Errorf("import: a CloudEvents batch must be a JSON array (line %d)", in.line)
 	}
 	for i := 0; ; i++ {
+		if i > 0 {
+			if err := in.tick(s, skipped); err != nil {
+				return fmt.Errorf("import stopped at line %d: %w", in.line, err)
+			}
+		}
 		if err := in.skipSpace(); err != nil {
-			return in.cutShort(res, err)
+			return in.cutShort(s, err)
 		}
 		c, _ := in.readByte()
 		if c == ']' {
 			if err := in.skipSpace(); err != io.EOF {
 				return stop(in.line, "text after the end of the array")
 			}
-			return res, nil
+			return nil
 		}
 		if i > 0 {
 			if c != ',' {
 				return stop(in.line, fmt.Sprintf("%s where a comma or ] should follow an element", describeByte(c)))
 			}
 			if err := in.skipSpace(); err != nil {
-				return in.cutShort(res, err)
+				return in.cutShort(s, err)
 			}
 		} else {
 			in.unreadByte()
@@ -58,31 +63,33 @@ func (in *input) cloudEvents() (ImportResult, error) {
 		case err == io.EOF && tooLong:
 			return stop(start, "element longer than "+sizeText(in.limit)+", and the file ends inside it")
 		case err == io.EOF:
-			return in.cutShort(res, err)
+			return in.cutShort(s, err)
 		case err != nil:
-			return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+			return fmt.Errorf("import: read line %d: %w", in.line, err)
 		case tooLong:
-			res.Errors = append(res.Errors, LineError{start, "element longer than " + sizeText(in.limit) + "; skipped"})
+			s.bad(LineError{start, "element longer than " + sizeText(in.limit) + "; skipped"})
+			skipped++
 		case len(raw) == 0:
 			c, _ := in.readByte()
 			return stop(start, fmt.Sprintf("%s where an element should start", describeByte(c)))
 		default:
 			if env, err := fromCloudEvent(raw, start, startCol); err != nil {
-				res.Errors = append(res.Errors, LineError{start, err.Error()})
+				s.bad(LineError{start, err.Error()})
+				skipped++
 			} else {
-				res.Envelopes = append(res.Envelopes, env)
+				s.good(env)
 			}
 		}
 	}
 }
 
 // cutShort ends a batch whose input stopped (err) before the array closed.
-func (in *input) cutShort(res ImportResult, err error) (ImportResult, error) {
+func (in *input) cutShort(s sink, err error) error {
 	if err != io.EOF {
-		return res, fmt.Errorf("import: read line %d: %w", in.line, err)
+		return fmt.Errorf("import: read line %d: %w", in.line, err)
 	}
-	res.Errors = append(res.Errors, LineError{in.line, "the file ends before the array is closed with ]: it was cut short"})
-	return res, nil
+	s.bad(LineError{in.line, "the file ends before the array is closed with ]: it was cut short"})
+	return nil
 }
 
 // readElement reads one JSON value of an array: an object or array up to its matching

@@ -86,6 +86,7 @@ type Run struct {
 
 	afterHandlers []func()
 	published     atomic.Int64
+	unfed         atomic.Int64 // messages of a replay not yet scheduled on the bus
 
 	// serves is set for a run that only serves some apps for a run elsewhere
 	// (StartApps): it neither acts nor checks.

@@ -57,14 +57,7 @@ func Start(s *scenarios.Scenario, seed uint64, knobs scenarios.Values) (*Session
 // stepped until upTo of its messages are out, and paused there. origin says where the log
 // came from, for the status line.
 func Replay(envs []*bus.Envelope, upTo int, origin string) (*Session, error) {
-	ses := &Session{speed: 1, origin: origin}
-	r, err := scenarios.Replay(envs, ses.observe(true))
-	if err != nil {
-		return nil, err
-	}
-	ses.run = r
-	r.StepToMessage(upTo)
-	return ses, nil
+	return ReplayFrom(scenarios.Envelopes(envs), upTo, origin)
 }
 
 // observe attaches the trace to a run's bus before the scenario sets up.
@@ -286,7 +279,7 @@ type State struct {
 
 // State reads the session's state.
 func (s *Session) State() State {
-	st := State{Word: "paused", Elapsed: s.Elapsed(), Messages: s.trace.Messages(), Pending: s.run.Bus.Pending()}
+	st := State{Word: "paused", Elapsed: s.Elapsed(), Messages: s.trace.Messages(), Pending: s.run.Pending()}
 	switch {
 	case s.Playing():
 		st.Word = "running"

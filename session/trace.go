@@ -36,6 +36,9 @@ type Trace struct {
 	// record, when set, gets every event as it is added (a history recorder, which
 	// never blocks).
 	record func(bus.TraceEvent)
+	// follow, when set, gets every event as it is added, as Event gives it, with its
+	// index (see Session.RunToEndLines).
+	follow func(i int, e bus.TraceEvent)
 
 	// keep is how many of the newest messages stay in memory, with their events; older
 	// events are let go and read back through pages when shown. 0 keeps everything.
@@ -109,6 +112,9 @@ func (t *Trace) add(e bus.TraceEvent) {
 	t.diagram.add(i, e)
 	if t.record != nil {
 		t.record(e)
+	}
+	if t.follow != nil {
+		t.follow(i, t.eventLocked(i))
 	}
 }
 

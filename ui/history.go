@@ -43,6 +43,8 @@ type historyView struct {
 	infos []history.RunInfo // the runs listed
 	envs  []*bus.Envelope   // its messages passing the filter, oldest first
 	start time.Time         // when the run started: the browser's times count from it
+
+	importing *importJob // the import running, if any
 }
 
 func newHistoryView(l *lab) *historyView {

@@ -5,15 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
-	"time"
+	"os"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 
 	"mfelab/history"
-	"mfelab/scenarios"
 )
 
 // chooseFile opens another history file in place of the current one.
@@ -31,63 +29,28 @@ func (h *historyView) chooseFile() {
 }
 
 // chooseImport reads an exported log (NDJSON or CloudEvents), keeps it as a run of its own
-// in the history file, and opens it paused at its first message.
+// in the history file, and opens it paused at its first message. The import runs off
+// the UI goroutine, with a dialog that shows its progress and can cancel it.
 func (h *historyView) chooseImport() {
 	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
 		if err != nil || rc == nil {
 			return
 		}
-		defer rc.Close()
-		h.importFrom(rc.URI().Name(), rc) // streamed: a huge file costs what its longest line does
+		var size int64
+		if info, err := os.Stat(rc.URI().Path()); err == nil {
+			size = info.Size()
+		}
+		h.startImport(rc.URI().Name(), rc, size) // streamed: a huge file costs what its packed messages do
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
 	h.l.show(d, nil)
 }
 
-// importData loads an exported log named name from memory.
-func (h *historyView) importData(name string, data []byte) { h.importFrom(name, bytes.NewReader(data)) }
-
-// importFrom loads an exported log named name, read from r.
-func (h *historyView) importFrom(name string, r io.Reader) {
-	res, err := history.ReadFrom(name, r)
-	if err != nil {
-		h.l.showError("Cannot import "+name, fmt.Errorf("%w; export a log with mfelab run -export or the Export button, as NDJSON or CloudEvents", err))
-		return
-	}
-	if st := h.l.store; st != nil {
-		info, v, err := st.NewRun(history.RunInfo{Scenario: scenarios.ReplayID, Title: "Import of " + name,
-			Origin: "imported " + name, Outcome: history.OutcomeImported})
-		if err == nil {
-			err = v.Append(res.Envelopes...)
-			if cerr := v.Close(); err == nil {
-				err = cerr
-			}
-			info.Messages = uint64(len(res.Envelopes))
-			info.Ended = time.Now().UTC()
-			if uerr := st.UpdateRun(info); err == nil {
-				err = uerr
-			}
-		}
-		if err != nil {
-			h.l.showError("The import is shown but was not stored", err)
-		} else {
-			h.ns = info.ID
-			h.reloadRuns()
-			h.runs.SetSelected(runLabel(info))
-		}
-	}
-	h.l.openReplay(res.Envelopes, 1, "imported "+name+" · ")
-	if len(res.Errors) > 0 {
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "%d message(s) loaded; %d line(s) were skipped:\n", len(res.Envelopes), len(res.Errors))
-		for i, e := range res.Errors {
-			if i == 10 {
-				fmt.Fprintf(&sb, "… and %d more", len(res.Errors)-10)
-				break
-			}
-			sb.WriteString(e.Error() + "\n")
-		}
-		h.l.info("Some lines of "+name+" were skipped", sb.String())
+// importData imports an exported log named name from memory, and returns once the
+// window shows the outcome.
+func (h *historyView) importData(name string, data []byte) {
+	if j := h.startImport(name, io.NopCloser(bytes.NewReader(data)), int64(len(data))); j != nil {
+		j.wait()
 	}
 }
 
