@@ -41,7 +41,7 @@ func BenchmarkLabUnderLoad(b *testing.B) {
 		for l.ses.Elapsed() < run {
 			l.ses.Run().Bus.RunFor(frameBudget)
 			start := time.Now()
-			l.refresh()
+			l.frame()
 			took.add(time.Since(start))
 		}
 		runtime.GC()

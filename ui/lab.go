@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -72,8 +71,8 @@ type lab struct {
 	prefs       fyne.Preferences
 	perf        *perfMeter
 
-	stopTicker chan struct{}
-	tickerOnce sync.Once
+	refresher *refresher // redraws on change while runs play; nil until the first plays
+	drawn     drawn      // what the last refresh showed
 
 	// scenario files in the picker, newest first, and what the status line says of them
 	files         []*scenarioFile
@@ -264,17 +263,14 @@ func (l *lab) remember(key, value string) {
 	}
 }
 
-// close stops the run, its recording and the ticker, and closes the compare window.
+// close stops the run, its recording and the refresher, and closes the compare window.
 func (l *lab) close() {
 	l.closeCompare()
 	if l.stopFileWatch != nil {
 		close(l.stopFileWatch)
 		l.stopFileWatch = nil
 	}
-	if l.stopTicker != nil {
-		close(l.stopTicker)
-		l.stopTicker = nil
-	}
+	l.stopRefresher()
 	l.endSession()
 	if l.store != nil {
 		l.store.Close()

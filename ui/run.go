@@ -5,9 +5,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
-	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
 	"mfelab/bus"
@@ -31,6 +29,9 @@ func (l *lab) reset() {
 func (l *lab) adopt(ses *session.Session) {
 	l.endSession()
 	l.ses, l.seen = ses, 0
+	if l.refresher != nil {
+		ses.Notify(l.refresher.wake)
+	}
 	l.showSource()
 	ses.SetSpeed(l.speed)
 	ses.Trace().SetKeep(l.keep)
@@ -134,7 +135,8 @@ func (l *lab) toggleRun() {
 	l.startRecording()
 	l.ses.Play(l.speed)
 	l.setRunButton(true)
-	l.startTicker()
+	l.startRefresher()
+	l.refresher.signal() // the clock beats from the first frame, before any event
 }
 
 func (l *lab) pause() {
@@ -172,44 +174,14 @@ func (l *lab) runToEnd() {
 	l.followLog()
 }
 
-// startTicker refreshes the view ten times a second while a run goes on.
-func (l *lab) startTicker() {
-	l.tickerOnce.Do(func() {
-		l.stopTicker = make(chan struct{})
-		stop := l.stopTicker
-		go func() {
-			t := time.NewTicker(100 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					fyne.Do(l.tick)
-				}
-			}
-		}()
-	})
-}
-
-func (l *lab) tick() {
-	if l.ses == nil || !l.ses.Playing() {
-		return
-	}
-	ended := l.ses.Settle()
-	l.perf.measure(l, l.refresh)
-	if ended {
-		l.setRunButton(false)
-		l.log.list.ScrollToBottom() // the last rows came in with the end
-	}
-}
-
 // refresh pulls what happened since the last refresh into the widgets.
 func (l *lab) refresh() {
 	ses := l.ses
 	if ses == nil {
 		return
 	}
+	// read before the trace: a change while this refresh runs makes another
+	l.drawn = drawn{ses.Changes(), ses.Elapsed()}
 	t := ses.Trace()
 	n := t.Len()
 	active := map[string]bool{}
