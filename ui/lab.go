@@ -243,15 +243,10 @@ func (l *lab) buildControls() fyne.CanvasObject {
 // row i. Rows are reused as they scroll, so a million cost what a screenful does.
 func textList(n func() int, text func(i int) string) *widget.List {
 	return widget.NewList(n,
-		func() fyne.CanvasObject {
-			lbl := widget.NewLabel("")
-			lbl.TextStyle = fyne.TextStyle{Monospace: true}
-			lbl.Truncation = fyne.TextTruncateEllipsis
-			return lbl
-		},
+		func() fyne.CanvasObject { return newMonoRow() },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < n() {
-				o.(*widget.Label).SetText(text(i))
+				o.(*monoRow).SetText(text(i))
 			}
 		})
 }
