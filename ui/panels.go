@@ -28,6 +28,7 @@ type panel struct {
 	sub    *widget.Label
 	body   *stateText
 	faults *widget.Check
+	shown  []scenarios.Field // the state the body shows
 }
 
 func newPanels() *panels {
@@ -75,9 +76,12 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		if c == nil {
 			continue
 		}
-		before := c.body.lineCount()
-		c.body.set(s.Fields)
-		grew = grew || c.body.lineCount() != before
+		if !slices.Equal(s.Fields, c.shown) { // most cards stand still while one app is busy
+			before := c.body.lineCount()
+			c.body.set(s.Fields)
+			c.shown = s.Fields
+			grew = grew || c.body.lineCount() != before
+		}
 		sub := c.role
 		if active[s.Name] {
 			sub = "● active · " + c.role

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 )
 
 // frameBudget is the least time between two refreshes of the window: thirty a second at
@@ -143,4 +144,13 @@ func (l *lab) frame() bool {
 		l.log.list.ScrollToBottom() // the last rows came in with the end
 	}
 	return playing && !ended
+}
+
+// setText changes a label's text only when it differs: SetText lays the label out and
+// redraws it even for the same text, and a refresh sets most of its labels to what they
+// already say.
+func setText(l *widget.Label, s string) {
+	if l.Text != s {
+		l.SetText(s)
+	}
 }

@@ -205,15 +205,15 @@ func (l *lab) refresh() {
 		clear(active) // nothing is active in a run that is over
 	}
 	l.panels.refresh(ses.Run().World, active)
-	l.statusLbl.SetText(l.fileNote + ses.Origin() + st.String() + l.recordingNote())
+	setText(l.statusLbl, l.fileNote+ses.Origin()+st.String()+l.recordingNote())
 	acts, fired := ses.Run().Acts()
 	if fired < len(acts) {
-		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
+		setText(l.actLabel, fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
 	} else {
 		if len(acts) == 0 {
-			l.actLabel.SetText("This run has no scripted acts: step or run it through its messages.")
+			setText(l.actLabel, "This run has no scripted acts: step or run it through its messages.")
 		} else {
-			l.actLabel.SetText("All acts have happened.")
+			setText(l.actLabel, "All acts have happened.")
 		}
 	}
 	l.views.refresh(ses.Run())
@@ -222,9 +222,9 @@ func (l *lab) refresh() {
 		changed = "This run was changed by hand (" + strings.Join(ch, "; ") + "): the checks describe the scripted run, so some may fail.\n\n"
 	}
 	if st.Word == "finished" {
-		l.checks.SetText(changed + scenarios.FormatChecks(ses.Checks()))
+		setText(l.checks, changed+scenarios.FormatChecks(ses.Checks()))
 	} else {
-		l.checks.SetText(changed + "Checked when the run ends.")
+		setText(l.checks, changed+"Checked when the run ends.")
 	}
 	l.reportRecordingFailure()
 }
