@@ -96,10 +96,12 @@ func (l *lab) startRefresher() {
 	r := newRefresher(nil)
 	r.draw = func() bool {
 		playing := false
+		asked := time.Now()
 		fyne.DoAndWait(func() {
 			select {
 			case <-r.stop: // the window closed while this frame waited for the UI thread
 			default:
+				l.perf.wait(time.Since(asked))
 				playing = l.frame()
 			}
 		})
