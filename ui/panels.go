@@ -70,17 +70,15 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 // refresh shows every app's state; active names the apps that did something since the
 // last refresh.
 func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
-	grew := false
+	heights := p.heights()
 	for _, s := range world.Snapshots() {
 		c := p.cards[s.Name]
 		if c == nil {
 			continue
 		}
 		if !slices.Equal(s.Fields, c.shown) { // most cards stand still while one app is busy
-			before := c.body.lineCount()
 			c.body.set(s.Fields)
 			c.shown = s.Fields
-			grew = grew || c.body.lineCount() != before
 		}
 		sub := c.role
 		if active[s.Name] {
@@ -94,9 +92,19 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 			c.sub.SetText(sub)
 		}
 	}
-	if grew {
+	if !slices.Equal(heights, p.heights()) {
 		p.grid.Refresh() // rows fit their tallest card again
 	}
+}
+
+// heights are the cards' heights as their contents ask: a card grows with a line of
+// state, or with its role wrapping once marked active.
+func (p *panels) heights() []float32 {
+	out := make([]float32, len(p.grid.Objects))
+	for i, o := range p.grid.Objects {
+		out[i] = o.MinSize().Height
+	}
+	return out
 }
 
 // minCardWidth is the narrowest a card gets before the grid takes a column away: the
@@ -111,8 +119,9 @@ const maxCardColumns = 4
 // as its tallest card, so that a card with eight lines of state does not make every card
 // eight lines tall.
 type cardGrid struct {
-	// width is the width last laid out: how tall the cards are depends on it.
-	width float32
+	// width is the width last laid out: how tall the cards are depends on it; height is
+	// how tall they were there.
+	width, height float32
 }
 
 func (g *cardGrid) columns(width float32, n int) int {
@@ -123,7 +132,7 @@ func (g *cardGrid) columns(width float32, n int) int {
 
 func (g *cardGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	g.width = size.Width
-	g.place(objects, size.Width)
+	g.height = g.place(objects, size.Width)
 }
 
 // place positions the cards for a width and returns the height they take. A card's
@@ -235,10 +244,14 @@ func (g *cardGrid) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	if len(objects) == 0 {
 		return fyne.Size{}
 	}
-	// The height is the one the cards take at the width last laid out (their text has
+	// The height is the one the cards took at the width last laid out (their text has
 	// wrapped to it since); before any layout, a guess from their own minimum sizes.
+	// Placing them again here would resize and refresh every card each time the window
+	// checks its minimum size, which it does before every paint: the refreshes ask for
+	// another paint, and the window would repaint without end, idle or not. A card that
+	// grows refreshes the grid (panels.refresh), which lays it out again.
 	if g.width > 0 {
-		return fyne.NewSize(minCardWidth, g.place(objects, g.width))
+		return fyne.NewSize(minCardWidth, g.height)
 	}
 	{
 		h := float32(0)
