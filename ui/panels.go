@@ -29,6 +29,8 @@ type panel struct {
 	body   *stateText
 	faults *widget.Check
 	shown  []scenarios.Field // the state the body shows
+	card   fyne.CanvasObject
+	height float32 // the card's height as its contents last asked
 }
 
 func newPanels() *panels {
@@ -62,7 +64,7 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 		// the rest so that two rows of cards with their state fit a 1440x900 window.
 		tight := layout.NewCustomPaddedVBoxLayout(-theme.InnerPadding() - theme.Padding())
 		card := widget.NewCard("", "", container.New(tight, head, sub, body))
-		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk}
+		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk, card: card}
 		p.grid.Add(card)
 	}
 }
@@ -70,12 +72,13 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 // refresh shows every app's state; active names the apps that did something since the
 // last refresh.
 func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
-	heights := p.heights()
+	relayout := false
 	for _, s := range world.Snapshots() {
 		c := p.cards[s.Name]
 		if c == nil {
 			continue
 		}
+		lines, was := c.body.lineCount(), c.sub.Text
 		if !slices.Equal(s.Fields, c.shown) { // most cards stand still while one app is busy
 			c.body.set(s.Fields)
 			c.shown = s.Fields
@@ -91,20 +94,16 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		if c.sub.Text != sub {
 			c.sub.SetText(sub)
 		}
+		// a card grows with a line of state, or with its role wrapping once marked active
+		if c.body.lineCount() != lines || c.sub.Text != was {
+			if h := c.card.MinSize().Height; h != c.height {
+				c.height, relayout = h, true
+			}
+		}
 	}
-	if !slices.Equal(heights, p.heights()) {
+	if relayout {
 		p.grid.Refresh() // rows fit their tallest card again
 	}
-}
-
-// heights are the cards' heights as their contents ask: a card grows with a line of
-// state, or with its role wrapping once marked active.
-func (p *panels) heights() []float32 {
-	out := make([]float32, len(p.grid.Objects))
-	for i, o := range p.grid.Objects {
-		out[i] = o.MinSize().Height
-	}
-	return out
 }
 
 // minCardWidth is the narrowest a card gets before the grid takes a column away: the

@@ -52,6 +52,9 @@ func (t *stateText) rewrap() {
 	}
 }
 
+// lineCount is how many lines the state takes at the current width.
+func (t *stateText) lineCount() int { return strings.Count(t.label.Text, "\n") + 1 }
+
 // columnsFor is how many monospace characters fit a width.
 func (t *stateText) columnsFor(width float32) int {
 	cw := fyne.MeasureText("M", theme.Size(theme.SizeNameCaptionText), fyne.TextStyle{Monospace: true}).Width
