@@ -47,3 +47,21 @@ func (s *Session) observed(e bus.TraceEvent) {
 	s.trace.add(e)
 	s.signal.bump()
 }
+
+// ActiveApps names the apps of events from up to to, each once, in the order they first
+// acted: what a window marks as busy since it last looked. It reads them under one lock,
+// however many events there are, where reading each event would take the lock once an
+// event, in a race with the bus adding more. Events no longer held in memory are left out.
+func (t *Trace) ActiveApps(from, to int) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []string
+	seen := make([]bool, len(t.apps))
+	for i := max(from, t.events.First()); i < min(to, t.events.Len()); i++ {
+		if a := t.events.At(i).app; !seen[a] {
+			seen[a] = true
+			out = append(out, t.apps[a])
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"testing"
 
 	"mfelab/scenarios"
@@ -57,6 +58,48 @@ func TestTheChangeSignal(t *testing.T) {
 			}
 			if moved := ses.Changes() != before; moved != tc.counts {
 				t.Fatalf("Changes moved %v (%d to %d), want %v", moved, before, ses.Changes(), tc.counts)
+			}
+		})
+	}
+}
+
+// ActiveApps names each app that acted in a stretch of the trace once, as reading every
+// event would find them.
+func TestActiveAppsAreTheAppsOfAStretchOfTheTrace(t *testing.T) {
+	s, err := scenarios.Get("checkout-orchestrated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ses, err := Start(s, 42, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ses.Close()
+	ses.RunToEnd()
+	tr := ses.Trace()
+	n := tr.Len()
+	tests := []struct {
+		name     string
+		from, to int
+	}{
+		{"nothing", 5, 5},
+		{"the first event", 0, 1},
+		{"a stretch in the middle", n / 3, 2 * n / 3},
+		{"the whole run", 0, n},
+		{"past the end", n - 2, n + 10},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []string
+			seen := map[string]bool{}
+			for i := tc.from; i < min(tc.to, n); i++ {
+				if a := tr.Event(i).App; !seen[a] {
+					seen[a] = true
+					want = append(want, a)
+				}
+			}
+			if got := tr.ActiveApps(tc.from, tc.to); !slices.Equal(got, want) {
+				t.Fatalf("ActiveApps(%d, %d) = %v, want %v", tc.from, tc.to, got, want)
 			}
 		})
 	}
