@@ -185,11 +185,10 @@ func (l *lab) refresh() {
 	t := ses.Trace()
 	n := t.Len()
 	active := map[string]bool{}
-	for i := l.seen; i < n; i++ {
-		e := t.Event(i)
-		active[e.App] = true
-		l.log.take(i, e)
+	for _, app := range t.ActiveApps(l.seen, n) {
+		active[app] = true
 	}
+	l.log.take(l.seen, n)
 	grew := n > l.seen
 	l.seen = n // before the list redraws: its length is read from it
 	if n > 0 && l.hint.Visible() {
