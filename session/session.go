@@ -28,6 +28,8 @@ type Session struct {
 	untap  func() // detaches the trace from the bus
 	origin string
 	bridge *natsbridge.Bridge // set when the bus is joined to other processes (StartRemote)
+	// signal counts what happened to the run and tells a listener (see Notify).
+	signal changeSignal
 
 	mu      sync.Mutex // guards rt, speed and the recording fields
 	rt      *bus.Realtime
@@ -68,7 +70,7 @@ func (s *Session) observe(publishes bool) func(*scenarios.Run) {
 			apps = append(apps, a.Name)
 		}
 		s.trace = newTrace(r.Bus.Epoch(), apps, publishes)
-		s.untap = r.Bus.Tap(s.trace.add)
+		s.untap = r.Bus.Tap(s.observed)
 	}
 }
 
@@ -263,10 +265,14 @@ func (s *Session) Checks() []scenarios.Check { return s.run.Checks() }
 // for anything that changes state the loop owns (forcing a breaker open).
 func (s *Session) Post(fn func()) {
 	if s.Playing() {
-		s.run.Bus.Post(fn)
+		s.run.Bus.Post(func() {
+			fn()
+			s.signal.bump()
+		})
 		return
 	}
 	fn()
+	s.signal.bump()
 }
 
 // State is what a status line says: running, paused or finished, when, how much.
@@ -312,6 +318,7 @@ func (s *Session) Close() error {
 	}
 	err := s.StopRecording()
 	s.untap()
+	s.Notify(nil)
 	return err
 }
 

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -77,8 +76,8 @@ type lab struct {
 	prefs       fyne.Preferences
 	perf        *perfMeter
 
-	stopTicker chan struct{}
-	tickerOnce sync.Once
+	refresher *refresher // redraws on change while runs play; nil until the first plays
+	drawn     drawn      // what the last refresh showed
 
 	// scenario files in the picker, newest first, and what the status line says of them
 	files         []*scenarioFile
@@ -250,15 +249,10 @@ func (l *lab) buildControls() fyne.CanvasObject {
 // row i. Rows are reused as they scroll, so a million cost what a screenful does.
 func textList(n func() int, text func(i int) string) *widget.List {
 	return widget.NewList(n,
-		func() fyne.CanvasObject {
-			lbl := widget.NewLabel("")
-			lbl.TextStyle = fyne.TextStyle{Monospace: true}
-			lbl.Truncation = fyne.TextTruncateEllipsis
-			return lbl
-		},
+		func() fyne.CanvasObject { return newMonoRow() },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if i < n() {
-				o.(*widget.Label).SetText(text(i))
+				o.(*monoRow).SetText(text(i))
 			}
 		})
 }
@@ -270,7 +264,7 @@ func (l *lab) remember(key, value string) {
 	}
 }
 
-// close stops the run, its recording and the ticker, and closes the compare window.
+// close stops the run, its recording and the refresher, and closes the compare window.
 func (l *lab) close() {
 	l.closeCompare()
 	defer l.closeNet() // after the session: its bridge leaves the server first
@@ -278,10 +272,7 @@ func (l *lab) close() {
 		close(l.stopFileWatch)
 		l.stopFileWatch = nil
 	}
-	if l.stopTicker != nil {
-		close(l.stopTicker)
-		l.stopTicker = nil
-	}
+	l.stopRefresher()
 	l.endSession()
 	if l.store != nil {
 		l.store.Close()

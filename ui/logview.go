@@ -104,10 +104,17 @@ func (v *logView) reset() {
 	v.list.Refresh()
 }
 
-// take considers event i, new since the last refresh.
-func (v *logView) take(i int, e bus.TraceEvent) {
-	if v.filtered() && session.Matches(e, v.status, v.filter) {
-		v.shown = append(v.shown, int32(i))
+// take considers events from up to to, new since the last refresh. With no filter there
+// is nothing to take: the rows are the trace's.
+func (v *logView) take(from, to int) {
+	if !v.filtered() {
+		return
+	}
+	t := v.l.ses.Trace()
+	for i := from; i < to; i++ {
+		if session.Matches(t.Event(i), v.status, v.filter) {
+			v.shown = append(v.shown, int32(i))
+		}
 	}
 }
 

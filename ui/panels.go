@@ -28,6 +28,9 @@ type panel struct {
 	sub    *widget.Label
 	body   *stateText
 	faults *widget.Check
+	shown  []scenarios.Field // the state the body shows
+	card   fyne.CanvasObject
+	height float32 // the card's height as its contents last asked
 }
 
 func newPanels() *panels {
@@ -67,7 +70,7 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 		// the rest so that two rows of cards with their state fit a 1440x900 window.
 		tight := layout.NewCustomPaddedVBoxLayout(-theme.InnerPadding() - theme.Padding())
 		card := widget.NewCard("", "", container.New(tight, head, sub, body))
-		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk}
+		p.cards[a.Name] = &panel{role: a.Role, sub: sub, body: body, faults: chk, card: card}
 		p.grid.Add(card)
 	}
 }
@@ -75,15 +78,17 @@ func (p *panels) reset(world *scenarios.World, toggled func(app string, down boo
 // refresh shows every app's state; active names the apps that did something since the
 // last refresh.
 func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
-	grew := false
+	relayout := false
 	for _, s := range world.Snapshots() {
 		c := p.cards[s.Name]
 		if c == nil {
 			continue
 		}
-		before := c.body.lineCount()
-		c.body.set(s.Fields)
-		grew = grew || c.body.lineCount() != before
+		lines, was := c.body.lineCount(), c.sub.Text
+		if !slices.Equal(s.Fields, c.shown) { // most cards stand still while one app is busy
+			c.body.set(s.Fields)
+			c.shown = s.Fields
+		}
 		sub := c.role
 		if s.Origin != "" {
 			sub = "in another process, at " + s.Origin
@@ -98,8 +103,14 @@ func (p *panels) refresh(world *scenarios.World, active map[string]bool) {
 		if c.sub.Text != sub {
 			c.sub.SetText(sub)
 		}
+		// a card grows with a line of state, or with its role wrapping once marked active
+		if c.body.lineCount() != lines || c.sub.Text != was {
+			if h := c.card.MinSize().Height; h != c.height {
+				c.height, relayout = h, true
+			}
+		}
 	}
-	if grew {
+	if relayout {
 		p.grid.Refresh() // rows fit their tallest card again
 	}
 }
@@ -119,8 +130,9 @@ const maxCardColumns = 4
 // as its tallest card, so that a card with eight lines of state does not make every card
 // eight lines tall.
 type cardGrid struct {
-	// width is the width last laid out: how tall the cards are depends on it.
-	width float32
+	// width is the width last laid out: how tall the cards are depends on it; height is
+	// how tall they were there.
+	width, height float32
 }
 
 func (g *cardGrid) columns(width float32, n int) int {
@@ -131,7 +143,7 @@ func (g *cardGrid) columns(width float32, n int) int {
 
 func (g *cardGrid) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	g.width = size.Width
-	g.place(objects, size.Width)
+	g.height = g.place(objects, size.Width)
 }
 
 // place positions the cards for a width and returns the height they take. A card's
@@ -243,10 +255,14 @@ func (g *cardGrid) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	if len(objects) == 0 {
 		return fyne.Size{}
 	}
-	// The height is the one the cards take at the width last laid out (their text has
+	// The height is the one the cards took at the width last laid out (their text has
 	// wrapped to it since); before any layout, a guess from their own minimum sizes.
+	// Placing them again here would resize and refresh every card each time the window
+	// checks its minimum size, which it does before every paint: the refreshes ask for
+	// another paint, and the window would repaint without end, idle or not. A card that
+	// grows refreshes the grid (panels.refresh), which lays it out again.
 	if g.width > 0 {
-		return fyne.NewSize(minCardWidth, g.place(objects, g.width))
+		return fyne.NewSize(minCardWidth, g.height)
 	}
 	{
 		h := float32(0)

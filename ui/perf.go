@@ -8,9 +8,11 @@ import (
 )
 
 // EnvPerf, when set, makes the app print how the UI keeps up while a run goes on: once
-// every five seconds, the refreshes it managed per second (the ticker asks for ten), the
-// mean and worst time one took on the UI thread, the messages held and the heap per
-// message. It measures the real window, which benchmarks cannot.
+// every five seconds, the refreshes it managed per second (at most one a frame, and only
+// when something changed), how long one took on the UI thread (median, 99th percentile
+// and worst: the worst is the stutter a user sees), the messages held and the heap per
+// message; and how long frames waited for the UI thread, which paints the window between
+// them. It measures the real window, which benchmarks cannot.
 const EnvPerf = "MFELAB_PERF"
 
 // perMessageFrom is how many messages a run must hold before the heap is given per
@@ -27,10 +29,18 @@ func heapFigure(heap uint64, msgs int) string {
 
 // perfMeter gathers those figures between reports.
 type perfMeter struct {
-	on         bool
-	since      time.Time
-	ticks      int
-	busy, peak time.Duration
+	on     bool
+	since  time.Time
+	took   durations
+	waited durations // from a frame's request to its start on the UI thread
+}
+
+// wait notes how long a frame waited for the UI thread: drawing the window and the
+// user's own events go first, and a busy machine delays them all.
+func (p *perfMeter) wait(d time.Duration) {
+	if p.on {
+		p.waited.add(d)
+	}
 }
 
 func newPerfMeter() *perfMeter { return &perfMeter{on: os.Getenv(EnvPerf) != "", since: time.Now()} }
@@ -43,10 +53,7 @@ func (p *perfMeter) measure(l *lab, refresh func()) {
 	}
 	start := time.Now()
 	refresh()
-	d := time.Since(start)
-	p.ticks++
-	p.busy += d
-	p.peak = max(p.peak, d)
+	p.took.add(time.Since(start))
 	if period := time.Since(p.since); period >= 5*time.Second {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
@@ -54,9 +61,8 @@ func (p *perfMeter) measure(l *lab, refresh func()) {
 		if l.ses != nil {
 			msgs = l.ses.Trace().Messages()
 		}
-		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %.2f ms mean, %.2f ms worst, %d messages held, %s\n",
-			float64(p.ticks)/period.Seconds(), float64(p.busy.Microseconds())/1000/float64(p.ticks),
-			float64(p.peak.Microseconds())/1000, msgs, heapFigure(m.HeapAlloc, msgs))
+		fmt.Fprintf(os.Stderr, "perf: %.1f refreshes/s, %s; frames waited for the UI thread %s; %d messages held, %s\n",
+			float64(p.took.len())/period.Seconds(), p.took.String(), p.waited.String(), msgs, heapFigure(m.HeapAlloc, msgs))
 		*p = perfMeter{on: true, since: time.Now()}
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
-	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 
 	"mfelab/bus"
@@ -35,6 +33,9 @@ func (l *lab) reset() {
 func (l *lab) adopt(ses *session.Session) {
 	l.endSession()
 	l.ses, l.seen = ses, 0
+	if l.refresher != nil {
+		ses.Notify(l.refresher.wake)
+	}
 	l.showSource()
 	ses.SetSpeed(l.speed)
 	ses.Trace().SetKeep(l.keep)
@@ -139,7 +140,8 @@ func (l *lab) toggleRun() {
 	l.startRecording()
 	l.ses.Play(l.speed)
 	l.setRunButton(true)
-	l.startTicker()
+	l.startRefresher()
+	l.refresher.signal() // the clock beats from the first frame, before any event
 }
 
 func (l *lab) pause() {
@@ -177,52 +179,21 @@ func (l *lab) runToEnd() {
 	l.followLog()
 }
 
-// startTicker refreshes the view ten times a second while a run goes on.
-func (l *lab) startTicker() {
-	l.tickerOnce.Do(func() {
-		l.stopTicker = make(chan struct{})
-		stop := l.stopTicker
-		go func() {
-			t := time.NewTicker(100 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					fyne.Do(l.tick)
-				}
-			}
-		}()
-	})
-}
-
-func (l *lab) tick() {
-	if l.ses == nil || !l.ses.Playing() {
-		return
-	}
-	ended := l.ses.Settle()
-	l.perf.measure(l, l.refresh)
-	if ended {
-		l.setRunButton(false)
-		l.log.list.ScrollToBottom() // the last rows came in with the end
-	}
-}
-
 // refresh pulls what happened since the last refresh into the widgets.
 func (l *lab) refresh() {
 	ses := l.ses
 	if ses == nil {
 		return
 	}
+	// read before the trace: a change while this refresh runs makes another
+	l.drawn = drawn{ses.Changes(), ses.Elapsed()}
 	t := ses.Trace()
 	n := t.Len()
 	active := map[string]bool{}
-	for i := l.seen; i < n; i++ {
-		e := t.Event(i)
-		active[e.App] = true
-		l.log.take(i, e)
+	for _, app := range t.ActiveApps(l.seen, n) {
+		active[app] = true
 	}
+	l.log.take(l.seen, n)
 	grew := n > l.seen
 	l.seen = n // before the list redraws: its length is read from it
 	if n > 0 && l.hint.Visible() {
@@ -238,15 +209,15 @@ func (l *lab) refresh() {
 		clear(active) // nothing is active in a run that is over
 	}
 	l.panels.refresh(ses.Run().World, active)
-	l.statusLbl.SetText(l.fileNote + ses.Origin() + st.String() + l.recordingNote())
+	setText(l.statusLbl, l.fileNote+ses.Origin()+st.String()+l.recordingNote())
 	acts, fired := ses.Run().Acts()
 	if fired < len(acts) {
-		l.actLabel.SetText(fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
+		setText(l.actLabel, fmt.Sprintf("Next act at +%.3fs: %s", acts[fired].At.Seconds(), acts[fired].Name))
 	} else {
 		if len(acts) == 0 {
-			l.actLabel.SetText("This run has no scripted acts: step or run it through its messages.")
+			setText(l.actLabel, "This run has no scripted acts: step or run it through its messages.")
 		} else {
-			l.actLabel.SetText("All acts have happened.")
+			setText(l.actLabel, "All acts have happened.")
 		}
 	}
 	l.views.refresh(ses.Run())
@@ -256,9 +227,9 @@ func (l *lab) refresh() {
 		changed = "This run was changed by hand (" + strings.Join(ch, "; ") + "): the checks describe the scripted run, so some may fail.\n\n"
 	}
 	if st.Word == "finished" {
-		l.checks.SetText(changed + scenarios.FormatChecks(ses.Checks()))
+		setText(l.checks, changed+scenarios.FormatChecks(ses.Checks()))
 	} else {
-		l.checks.SetText(changed + "Checked when the run ends.")
+		setText(l.checks, changed+"Checked when the run ends.")
 	}
 	l.reportRecordingFailure()
 }

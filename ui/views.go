@@ -33,6 +33,12 @@ type deadRow struct {
 	entry   dlq.Entry
 }
 
+// sameDeadRow reports whether two rows show the same thing, retry and purge included.
+func sameDeadRow(a, b deadRow) bool {
+	return a.heading == b.heading && a.entry.ID == b.entry.ID && a.entry.Envelope == b.entry.Envelope &&
+		a.entry.Topic == b.entry.Topic && a.entry.Subscriber == b.entry.Subscriber && a.entry.Attempts == b.entry.Attempts
+}
+
 type breakerTile struct {
 	light  *widget.Label
 	counts *widget.Label
@@ -162,12 +168,12 @@ func (v *views) refresh(r *scenarios.Run) {
 		}
 		s := br.Snapshot()
 		cfg := br.Config()
-		t.light.SetText(stateLight(s))
+		setText(t.light, stateLight(s))
 		rule := fmt.Sprintf("opens after %d failures in a row", cfg.ConsecutiveFailures)
 		if cfg.FailureRate > 0 {
 			rule += fmt.Sprintf(" or %.0f%% of >= %d calls", 100*cfg.FailureRate, cfg.MinimumVolume)
 		}
-		t.counts.SetText(fmt.Sprintf("calls %d  ok %d  failed %d  refused %d  stale %d\nwindow: %d calls, %d failed, error rate %.0f%%\nin a row: %d   %s\nopen timeout %v, %d trial call(s), %d success(es) to close",
+		setText(t.counts, fmt.Sprintf("calls %d  ok %d  failed %d  refused %d  stale %d\nwindow: %d calls, %d failed, error rate %.0f%%\nin a row: %d   %s\nopen timeout %v, %d trial call(s), %d success(es) to close",
 			s.Counts.Calls, s.Counts.Successes, s.Counts.Failures, s.Counts.Rejected, s.Counts.Stale,
 			s.WindowCalls, s.WindowFailures, 100*s.FailureRate, s.Consecutive, rule,
 			cfg.OpenTimeout, cfg.HalfOpenMaxCalls, cfg.SuccessThreshold))
@@ -199,20 +205,25 @@ func (v *views) refresh(r *scenarios.Run) {
 	if sb.Len() == 0 {
 		sb.WriteString("No saga has started in this run.")
 	}
-	v.sagas.SetText(sb.String())
-	v.deadRows = v.deadRows[:0]
+	setText(v.sagas, sb.String())
+	var rows []deadRow
 	held := 0
 	for _, g := range r.DLQ.ByReason() {
-		v.deadRows = append(v.deadRows, deadRow{heading: fmt.Sprintf("%d × %s", len(g.Entries), g.Reason)})
+		rows = append(rows, deadRow{heading: fmt.Sprintf("%d × %s", len(g.Entries), g.Reason)})
 		for _, e := range g.Entries {
-			v.deadRows = append(v.deadRows, deadRow{entry: e})
+			rows = append(rows, deadRow{entry: e})
 			held++
 		}
 	}
-	v.deadList.Refresh()
+	// a list's refresh builds a row to measure and sets up every row shown: only when
+	// the dead letters changed
+	if !slices.EqualFunc(rows, v.deadRows, sameDeadRow) {
+		v.deadRows = rows
+		v.deadList.Refresh()
+	}
 	if held == 0 {
-		v.dead.SetText("The dead-letter store is empty.")
+		setText(v.dead, "The dead-letter store is empty.")
 	} else {
-		v.dead.SetText(fmt.Sprintf("%d dead letter(s), grouped by reason. Retry delivers one again to the handler that failed it.", held))
+		setText(v.dead, fmt.Sprintf("%d dead letter(s), grouped by reason. Retry delivers one again to the handler that failed it.", held))
 	}
 }
