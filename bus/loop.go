@@ -170,9 +170,12 @@ func (q *eventQueue) peek() (*event, bool) {
 // fills and empties in turn allocates nothing (and one that drained a burst of millions
 // holds on to 40 KB of it, not all of it).
 type eventRing struct {
-	chunks []*eventChunk // chunks[c0] holds the first event, at index head
+	chunks []*eventChunk // the live chunks are chunks[c0:], in order
 	c0     int
+	hc     *eventChunk // chunks[c0], holding the first event at head
 	head   int
+	tc     *eventChunk // the last chunk, whose next free slot is ti
+	ti     int
 	n      int
 	spare  [2]*eventChunk
 }
@@ -183,52 +186,55 @@ const ringChunk = 256
 
 type eventChunk [ringChunk]event
 
-func (r *eventRing) first() *event { return &r.chunks[r.c0][r.head] }
+func (r *eventRing) first() *event { return &r.hc[r.head] }
 
-func (r *eventRing) last() *event {
-	end := r.head + r.n - 1
-	return &r.chunks[r.c0+end/ringChunk][end%ringChunk]
-}
+func (r *eventRing) last() *event { return &r.tc[r.ti-1] }
 
 func (r *eventRing) push(e event) {
-	end := r.head + r.n
-	if r.c0+end/ringChunk == len(r.chunks) {
-		if r.c0 > 0 && r.c0 >= len(r.chunks)/2 {
-			// Half the chunk list is drained chunks' slots: move the live ones down
-			// rather than let the list grow at the back for ever.
-			live := copy(r.chunks, r.chunks[r.c0:])
-			clear(r.chunks[live:])
-			r.chunks, r.c0 = r.chunks[:live], 0
-		}
-		c := r.spare[0]
-		if c == nil {
-			c = new(eventChunk)
-		}
-		r.spare[0], r.spare[1] = r.spare[1], nil
-		r.chunks = append(r.chunks, c)
+	if r.tc == nil || r.ti == ringChunk {
+		r.addChunk()
 	}
-	end = r.head + r.n
-	r.chunks[r.c0+end/ringChunk][end%ringChunk] = e
+	r.tc[r.ti] = e
+	r.ti++
 	r.n++
 }
 
+// addChunk puts a fresh (or spare) chunk at the end for push to fill.
+func (r *eventRing) addChunk() {
+	if r.c0 > 0 && r.c0 >= len(r.chunks)/2 {
+		// Half the chunk list is drained chunks' slots: move the live ones down rather
+		// than let the list grow at the back for ever.
+		live := copy(r.chunks, r.chunks[r.c0:])
+		clear(r.chunks[live:])
+		r.chunks, r.c0 = r.chunks[:live], 0
+	}
+	c := r.spare[0]
+	if c == nil {
+		c = new(eventChunk)
+	}
+	r.spare[0], r.spare[1] = r.spare[1], nil
+	r.chunks = append(r.chunks, c)
+	r.tc, r.ti = c, 0
+	if len(r.chunks)-r.c0 == 1 {
+		r.hc, r.head = c, 0
+	}
+}
+
 func (r *eventRing) drop() {
-	r.chunks[r.c0][r.head] = event{} // drop references for the GC
+	r.hc[r.head] = event{} // drop references for the GC
 	r.head++
 	r.n--
 	switch {
+	case r.n == 0:
+		// Empty: the one chunk left starts over from its first slot.
+		r.head, r.ti = 0, 0
 	case r.head == ringChunk:
 		// The first chunk is drained: keep it as a spare (drop cleared its slots) and
 		// go on in the next.
-		r.spare[1], r.spare[0] = r.spare[0], r.chunks[r.c0]
+		r.spare[1], r.spare[0] = r.spare[0], r.hc
 		r.chunks[r.c0] = nil
 		r.c0++
-		r.head = 0
-		if r.c0 == len(r.chunks) {
-			r.chunks, r.c0 = r.chunks[:0], 0
-		}
-	case r.n == 0:
-		r.head = 0
+		r.hc, r.head = r.chunks[r.c0], 0
 	}
 }
 
