@@ -147,6 +147,35 @@ func (s *Store) UpdateRun(info RunInfo) error {
 	return nil
 }
 
+// DeleteRun removes run id, its record and every message and event it holds, in one
+// transaction: a run that should never have been kept (an import cancelled half way)
+// leaves nothing behind. Close any handle on the run's namespace first.
+func (s *Store) DeleteRun(id string) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("history: %s was opened read-only: %w", s.path, ErrReadOnly)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRuns)
+		if b == nil || b.Get([]byte(id)) == nil {
+			return fmt.Errorf("%w: %q", ErrNoRun, id)
+		}
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+		if tx.Bucket([]byte(id)) != nil {
+			return tx.DeleteBucket([]byte(id))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("history: delete run %s from %s: %w", id, s.path, err)
+	}
+	return nil
+}
+
 // Runs lists the recorded runs, newest first, with the number of messages each holds.
 // Namespaces written without a run record (by older versions) are listed after them,
 // with outcome "unknown".

@@ -54,6 +54,10 @@ func (l *lab) dialogKey(ev *fyne.KeyEvent) bool {
 	return true
 }
 
+// fileDialogSize is the size of the file dialogs: Fyne's own is a few rows high, and it
+// fits a 1024x700 window.
+var fileDialogSize = fyne.NewSize(800, 560)
+
 // info shows a message with a Close button.
 func (l *lab) info(title, message string) {
 	l.lastInfo = title + ": " + message

@@ -126,6 +126,7 @@ func (l *lab) chooseExport(name string, onScreen bool, write func(path string, f
 				l.info("Exported", fmt.Sprintf("Wrote %s to\n%s", what, path))
 			}, l.win)
 			save.SetFileName(name + c.ext)
+			save.Resize(fileDialogSize)
 			l.show(save, nil)
 		}
 	}, l.win)

@@ -25,6 +25,7 @@ func (h *historyView) chooseFile() {
 		h.l.openStore(path)
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".db", ".bolt"}))
+	d.Resize(fileDialogSize)
 	h.l.show(d, nil)
 }
 
@@ -43,6 +44,7 @@ func (h *historyView) chooseImport() {
 		h.startImport(rc.URI().Name(), rc, size) // streamed: a huge file costs what its packed messages do
 	}, h.l.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".ndjson", ".json", ".jsonl"}))
+	d.Resize(fileDialogSize)
 	h.l.show(d, nil)
 }
 

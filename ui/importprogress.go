@@ -60,11 +60,12 @@ func (h *historyView) startImport(name string, r io.ReadCloser, size int64) *imp
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &importJob{h: h, name: name, size: size, cancel: cancel, done: make(chan struct{})}
 	j.what = widget.NewLabel("Reading " + name + "…")
+	j.what.Wrapping = fyne.TextWrapWord // the dialog keeps its width as the text changes
 	j.bar = widget.NewProgressBar()
 	j.stopB = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), j.stop)
 	content := container.NewVBox(j.what, j.bar, container.NewHBox(layout.NewSpacer(), j.stopB))
 	j.dlg = dialog.NewCustomWithoutButtons("Importing "+name, content, h.l.win)
-	j.dlg.Resize(fyne.NewSize(480, 160))
+	j.dlg.Resize(fyne.NewSize(560, 180))
 	h.importing = j
 	h.l.show(j.dlg, func() {}) // Enter does nothing; Esc closes it, which cancels
 	j.dlg.SetOnClosed(cancel)
@@ -145,14 +146,19 @@ func (j *importJob) run(ctx context.Context, r io.ReadCloser, st *history.Store)
 	}
 	if ctx.Err() != nil {
 		ses.Close()
-		j.finish(func() { j.h.reloadRuns() }) // the part stored is listed, as stopped
+		j.finish(func() {
+			if storeErr != nil {
+				j.h.l.showError("The cancelled import was not removed from the history file", storeErr)
+			}
+			j.h.reloadRuns()
+		})
 		return
 	}
 	j.finish(func() { j.show(ses, log, st, info, storeErr) })
 }
 
 // store keeps the log in st as a run of its own, a batch at a time; a cancelled import
-// leaves what it stored as a run that says it was stopped.
+// removes what it stored, so Cancel leaves the history file as it was.
 func (j *importJob) store(ctx context.Context, st *history.Store, log *history.Log) (history.RunInfo, error) {
 	info, v, err := st.NewRun(history.RunInfo{Scenario: scenarios.ReplayID, Title: "Import of " + j.name,
 		Origin: "imported " + j.name, Outcome: history.OutcomeImported})
@@ -172,8 +178,10 @@ func (j *importJob) store(ctx context.Context, st *history.Store, log *history.L
 	info.Messages = uint64(stored)
 	info.Ended = time.Now().UTC()
 	if ctx.Err() != nil {
-		info.Outcome = history.OutcomeStopped
-		info.Title += fmt.Sprintf(" (cancelled after %d of %d messages)", stored, n)
+		if derr := st.DeleteRun(info.ID); err == nil {
+			err = derr
+		}
+		return info, err
 	}
 	if uerr := st.UpdateRun(info); err == nil {
 		err = uerr

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"mfelab/history"
 	"mfelab/scenarios"
@@ -118,5 +121,52 @@ func TestCancellingAnImportMidwayLeavesTheRunOnScreen(t *testing.T) {
 	stored, err := l.store.Run(l.hist.ns)
 	if err != nil || stored.Messages != 50_000 || stored.Outcome != history.OutcomeImported {
 		t.Fatalf("stored %+v: %v", stored, err)
+	}
+}
+
+// cancelAfter is a context that reads as cancelled from its n-th look on: an import
+// cancelled while it stores, at a batch boundary the test chooses.
+type cancelAfter struct {
+	context.Context
+	looks, n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.looks++; c.looks >= c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// An import cancelled while it stores its messages removes what it stored: Cancel leaves
+// the history file as it was, with no partial run to find later.
+func TestCancellingAnImportWhileStoringLeavesNoRun(t *testing.T) {
+	l := newTestLab(t)
+	l.openStore(filepath.Join(t.TempDir(), "history.db"))
+	path := loadExport(t, 20_000)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := history.ReadLog(context.Background(), "load.ndjson", bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.store.Runs()
+	j := &importJob{h: l.hist, name: "load.ndjson", what: widget.NewLabel(""), bar: widget.NewProgressBar(),
+		stopB: widget.NewButton("Cancel", nil)}
+	ctx := &cancelAfter{Context: context.Background(), n: 3} // after two batches of 4,096
+	if _, err := j.store(ctx, l.store, log); err != nil {
+		t.Fatalf("a cancelled store: %v", err)
+	}
+	after, _ := l.store.Runs()
+	if len(after) != len(before) {
+		t.Fatalf("%d runs before and %d after an import cancelled while storing: %+v", len(before), len(after), after)
+	}
+	nss, _ := l.store.Namespaces()
+	for _, ns := range nss {
+		if ns.Messages > 0 {
+			t.Fatalf("namespace %s still holds %d messages", ns.Name, ns.Messages)
+		}
 	}
 }

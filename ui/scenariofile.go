@@ -94,7 +94,7 @@ func (l *lab) chooseScenarioFile() {
 			d.SetLocation(dir)
 		}
 	}
-	d.Resize(fyne.NewSize(800, 560))
+	d.Resize(fileDialogSize)
 	l.show(d, nil)
 }
 
