@@ -170,3 +170,26 @@ func TestCancellingAnImportWhileStoringLeavesNoRun(t *testing.T) {
 		}
 	}
 }
+
+// While an imported log is on screen the left column describes it, not the scenario
+// picked before: its text says it is a replay and there are no knobs to turn. Reset puts
+// the scenario's text and knobs back with a run of it.
+func TestTheLeftColumnDescribesAnImportedLog(t *testing.T) {
+	l := newTestLab(t)
+	data, err := os.ReadFile(loadExport(t, 8000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scenarioWatch, knobs := l.watch.Text, len(l.knobBox.Objects)
+	l.hist.importData("load.ndjson", data)
+	if !l.ses.IsReplay() || !strings.Contains(l.watch.Text, "recorded messages") || !strings.Contains(l.watch.Text, "Reset runs "+l.scenario.Title) {
+		t.Fatalf("with the import on screen the left column says %q", l.watch.Text)
+	}
+	if len(l.knobBox.Objects) != 1 || l.knobBox.Objects[0].(*widget.Label).Text != "A replay has no knobs." {
+		t.Fatalf("with the import on screen the knobs show %d objects", len(l.knobBox.Objects))
+	}
+	l.reset()
+	if l.ses.IsReplay() || l.watch.Text != scenarioWatch || len(l.knobBox.Objects) != knobs {
+		t.Fatalf("after Reset: replay %v, %q, %d knob editors", l.ses.IsReplay(), l.watch.Text, len(l.knobBox.Objects))
+	}
+}

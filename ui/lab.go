@@ -53,8 +53,10 @@ type lab struct {
 	// dialogs are the dialogs open now, newest last: Esc and Enter answer the newest.
 	dialogs []*shownDialog
 
-	picker      *widget.Select
-	watch       *widget.Label
+	picker *widget.Select
+	watch  *widget.Label
+	// replaySide says the left column describes a replayed log, not the picked scenario.
+	replaySide  bool
 	knobBox     *fyne.Container
 	seedEntry   *commitEntry
 	knobEntries []*commitEntry // the knob fields that take typed values

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"mfelab/bus"
 	"mfelab/bus/dlq"
@@ -37,6 +38,7 @@ func (l *lab) adopt(ses *session.Session) {
 		ses.Notify(l.refresher.wake)
 	}
 	l.showSource()
+	l.showWhatRuns(ses)
 	ses.SetSpeed(l.speed)
 	ses.Trace().SetKeep(l.keep)
 	l.setRunButton(false)
@@ -49,6 +51,25 @@ func (l *lab) adopt(ses *session.Session) {
 	l.views.reset(ses.Run())
 	l.markRemote()
 	l.refresh()
+}
+
+// showWhatRuns makes the left column describe the session on screen. A replayed log
+// has no text or knobs of its own scenario, so the picked scenario's are put away while
+// it is shown, and come back when a run of a scenario is.
+func (l *lab) showWhatRuns(ses *session.Session) {
+	if ses.IsReplay() {
+		l.replaySide = true
+		l.watch.SetText(ses.Scenario().Watch + " Reset, or pick a scenario, to run a scenario again (Reset runs " + l.scenario.Title + ").")
+		l.knobBox.RemoveAll()
+		l.knobEntries = nil
+		l.knobBox.Add(widget.NewLabel("A replay has no knobs."))
+		return
+	}
+	if l.replaySide {
+		l.replaySide = false
+		l.watch.SetText(l.scenario.Watch)
+		l.showKnobs()
+	}
 }
 
 // adoptRun shows ses, a run of scenario s with those knobs and seed, and makes the
