@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
+	"mfelab/scenarios/internal/yamltree"
 )
 
 // Pos is a place in a scenario file, from 1.
@@ -66,11 +63,12 @@ const (
 
 type ykind uint8
 
+// The kinds are yamltree's, in its order.
 const (
-	yNull ykind = iota
-	yScalar
-	yMap
-	yList
+	yNull   = ykind(yamltree.Null)
+	yScalar = ykind(yamltree.Scalar)
+	yMap    = ykind(yamltree.Map)
+	yList   = ykind(yamltree.List)
 )
 
 // ynode is a YAML value with its place in the file.
@@ -102,21 +100,10 @@ func (n *ynode) describe() string {
 	return "text"
 }
 
-// get finds a key of a mapping.
-func (n *ynode) get(key string) *ynode {
-	for i, k := range n.keys {
-		if k.text == key {
-			return n.vals[i]
-		}
-	}
-	return nil
-}
-
 // fileParser turns bytes into ynodes and collects errors with their places.
 type fileParser struct {
-	name  string
-	errs  FileErrors
-	nodes int
+	name string
+	errs FileErrors
 }
 
 func (p *fileParser) errAt(pos Pos, format string, args ...any) {
@@ -126,162 +113,44 @@ func (p *fileParser) errAt(pos Pos, format string, args ...any) {
 	p.errs = append(p.errs, &FileError{File: p.name, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...)})
 }
 
+// yamlWords fit the YAML reader's messages to scenario files.
+var yamlWords = yamltree.Words{
+	Noun:    "file",
+	TooMany: "a scenario file must be smaller",
+	NotRead: "not used in scenario files",
+	Instead: "write each value out",
+	Number:  "values a scenario can use",
+	Empty:   "the file is empty; a scenario starts with id:, title: and horizon:",
+	Second:  "a scenario file holds one YAML document; this is a second",
+}
+
 // parseYAML reads one YAML document into a ynode.
 func (p *fileParser) parseYAML(data []byte) *ynode {
 	if len(data) > MaxFileSize {
 		p.errAt(Pos{}, "the file is %d bytes; a scenario file may have at most %d", len(data), MaxFileSize)
 		return nil
 	}
-	data = []byte(strings.TrimPrefix(string(data), "\ufeff"))
-	f, err := parseAST(data)
-	if err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			tk := ye.GetToken()
-			p.errAt(Pos{tk.Position.Line, tk.Position.Column}, "YAML: %s", ye.GetMessage())
-		} else {
-			p.errAt(Pos{1, 1}, "YAML: %v", err)
-		}
-		return nil
-	}
-	var docs []*ast.DocumentNode
-	for _, d := range f.Docs {
-		if d != nil && d.Body != nil {
-			docs = append(docs, d)
-		}
-	}
-	if len(docs) == 0 {
-		p.errAt(Pos{1, 1}, "the file is empty; a scenario starts with id:, title: and horizon:")
-		return nil
-	}
-	if len(docs) > 1 {
-		p.errAt(posOf(docs[1].Body), "a scenario file holds one YAML document; this is a second")
-		return nil
-	}
-	return p.convert(docs[0].Body, 0)
+	r := yamltree.Reader{MaxNodes: maxNodes, MaxDepth: maxYAMLDepth, Words: yamlWords,
+		Errorf: func(at yamltree.Pos, format string, args ...any) { p.errAt(Pos(at), format, args...) }}
+	return fromTree(r.Parse(data))
 }
 
-// parseAST runs the YAML parser, turning a panic inside it into an error.
-func parseAST(data []byte) (f *ast.File, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("the YAML parser could not read the file (%v)", r)
-		}
-	}()
-	return parser.ParseBytes(data, 0)
-}
-
-func posOf(n ast.Node) Pos {
-	if n == nil || n.GetToken() == nil {
-		return Pos{}
-	}
-	tk := n.GetToken()
-	return Pos{tk.Position.Line, tk.Position.Column}
-}
-
-func (p *fileParser) convert(n ast.Node, depth int) *ynode {
-	p.nodes++
-	pos := posOf(n)
-	if p.nodes > maxNodes {
-		if p.nodes == maxNodes+1 {
-			p.errAt(pos, "the file has more than %d values; a scenario file must be smaller", maxNodes)
-		}
+// fromTree is the parser's tree as the scenario format reads it.
+func fromTree(t *yamltree.Node) *ynode {
+	if t == nil {
 		return nil
 	}
-	if depth > maxYAMLDepth {
-		p.errAt(pos, "values nested more than %d deep", maxYAMLDepth)
-		return nil
+	n := &ynode{kind: ykind(t.Kind), pos: Pos(t.Pos), text: t.Text, val: t.Val}
+	for _, k := range t.Keys {
+		n.keys = append(n.keys, fromTree(k))
 	}
-	switch x := n.(type) {
-	case nil:
-		return &ynode{kind: yNull, pos: pos}
-	case *ast.NullNode:
-		return &ynode{kind: yNull, pos: pos}
-	case *ast.StringNode:
-		return &ynode{kind: yScalar, pos: pos, text: x.Value, val: x.Value}
-	case *ast.LiteralNode:
-		s := ""
-		if x.Value != nil {
-			s = x.Value.Value
-		}
-		return &ynode{kind: yScalar, pos: pos, text: s, val: s}
-	case *ast.IntegerNode:
-		text := x.GetToken().Value
-		var f float64
-		switch v := x.Value.(type) {
-		case int64:
-			f = float64(v)
-		case uint64:
-			f = float64(v)
-		}
-		return &ynode{kind: yScalar, pos: pos, text: text, val: f}
-	case *ast.FloatNode:
-		return &ynode{kind: yScalar, pos: pos, text: x.GetToken().Value, val: x.Value}
-	case *ast.InfinityNode, *ast.NanNode:
-		p.errAt(pos, "infinity and NaN are not values a scenario can use")
-		return nil
-	case *ast.BoolNode:
-		return &ynode{kind: yScalar, pos: pos, text: strconv.FormatBool(x.Value), val: x.Value}
-	case *ast.TagNode:
-		p.errAt(pos, "YAML tags (%s) are not used in scenario files; write the value plainly", x.Start.Value)
-		return nil
-	case *ast.AnchorNode, *ast.AliasNode, *ast.MergeKeyNode:
-		p.errAt(pos, "YAML anchors, aliases and merge keys are not used in scenario files; write each value out")
-		return nil
-	case *ast.CommentNode, *ast.CommentGroupNode:
-		return &ynode{kind: yNull, pos: pos}
-	case *ast.MappingValueNode:
-		return p.mapping(pos, []*ast.MappingValueNode{x}, depth)
-	case *ast.MappingNode:
-		return p.mapping(pos, x.Values, depth)
-	case *ast.SequenceNode:
-		out := &ynode{kind: yList, pos: pos}
-		for _, v := range x.Values {
-			c := p.convert(v, depth+1)
-			if c == nil {
-				return nil
-			}
-			out.items = append(out.items, c)
-		}
-		return out
+	for _, v := range t.Vals {
+		n.vals = append(n.vals, fromTree(v))
 	}
-	p.errAt(pos, "a YAML %s is not used in scenario files", n.Type())
-	return nil
-}
-
-func (p *fileParser) mapping(pos Pos, values []*ast.MappingValueNode, depth int) *ynode {
-	out := &ynode{kind: yMap, pos: pos}
-	if len(values) > 0 {
-		out.pos = posOf(values[0].Key)
+	for _, it := range t.Items {
+		n.items = append(n.items, fromTree(it))
 	}
-	for _, mv := range values {
-		if _, merge := mv.Key.(*ast.MergeKeyNode); merge {
-			p.errAt(posOf(mv.Key), "YAML merge keys (<<) are not used in scenario files; write each value out")
-			return nil
-		}
-		k := p.convert(mv.Key, depth+1)
-		if k == nil {
-			return nil
-		}
-		if k.kind != yScalar {
-			p.errAt(k.pos, "a key must be plain text")
-			return nil
-		}
-		if out.get(k.text) != nil {
-			p.errAt(k.pos, "%s appears twice in this mapping", k.text)
-			return nil
-		}
-		v := p.convert(mv.Value, depth+1)
-		if v == nil {
-			return nil
-		}
-		if v.pos.Line == 0 {
-			v.pos = k.pos
-		}
-		out.keys = append(out.keys, k)
-		out.vals = append(out.vals, v)
-	}
-	return out
+	return n
 }
 
 // ---- decoding ynodes into the format's structs ----
